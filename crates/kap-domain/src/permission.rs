@@ -1,0 +1,200 @@
+//! Who may do what: the one role × action table every handler asks (design §2).
+//!
+//! Clinic scoping is a separate, second check: a role only applies inside a clinic the staff member
+//! belongs to, and the store filters every patient query by the caller's clinics.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A staff member's role within one clinic. Patients have no role: they reach the app only
+/// through single-use links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Prescriber,
+    Nurse,
+    Therapist,
+    Coordinator,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Prescriber,
+        Role::Nurse,
+        Role::Therapist,
+        Role::Coordinator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Prescriber => "prescriber",
+            Role::Nurse => "nurse",
+            Role::Therapist => "therapist",
+            Role::Coordinator => "coordinator",
+        }
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Prescriber => "Prescriber",
+            Role::Nurse => "Nurse",
+            Role::Therapist => "Therapist",
+            Role::Coordinator => "Coordinator",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role \"{0}\": use one of admin, prescriber, nurse, therapist, coordinator")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// Everything a staff member can ask to do. Each route names exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The staff home page (today's overview).
+    ViewHome,
+    /// List and open inquiries from the public contact form.
+    ReadInquiry,
+    /// Change an inquiry's status or add a note.
+    UpdateInquiry,
+    /// Turn an inquiry into a registered patient.
+    ConvertInquiry,
+    /// Search and list patients.
+    SearchPatients,
+    /// Open a patient's chart.
+    ReadPatient,
+    /// Register a new patient.
+    CreatePatient,
+    /// Edit demographics and contacts.
+    UpdatePatient,
+    /// Record weight and height.
+    RecordBodyMeasurement,
+    /// Create, change the role of, and deactivate staff accounts.
+    ManageStaff,
+    /// Read the audit trail.
+    ReadAudit,
+    /// Create and revoke API tokens.
+    ManageApiTokens,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::ViewHome,
+        Action::ReadInquiry,
+        Action::UpdateInquiry,
+        Action::ConvertInquiry,
+        Action::SearchPatients,
+        Action::ReadPatient,
+        Action::CreatePatient,
+        Action::UpdatePatient,
+        Action::RecordBodyMeasurement,
+        Action::ManageStaff,
+        Action::ReadAudit,
+        Action::ManageApiTokens,
+    ];
+}
+
+use Role::{Admin as A, Coordinator as C, Nurse as N, Prescriber as P, Therapist as T};
+
+/// The table. Inquiries are the coordinators' work (admins oversee it); clinicians work from the
+/// patient chart; only nurses and prescribers record body measurements (they drive dosing); only
+/// admins manage accounts and read the audit trail.
+const TABLE: &[(Action, &[Role])] = &[
+    (Action::ViewHome, &[A, P, N, T, C]),
+    (Action::ReadInquiry, &[A, C]),
+    (Action::UpdateInquiry, &[A, C]),
+    (Action::ConvertInquiry, &[A, C]),
+    (Action::SearchPatients, &[A, P, N, T, C]),
+    (Action::ReadPatient, &[A, P, N, T, C]),
+    (Action::CreatePatient, &[A, P, C]),
+    (Action::UpdatePatient, &[A, P, N, C]),
+    (Action::RecordBodyMeasurement, &[P, N]),
+    (Action::ManageStaff, &[A]),
+    (Action::ReadAudit, &[A]),
+    (Action::ManageApiTokens, &[A]),
+];
+
+/// Whether `role` may perform `action`. Anything not in the table is denied.
+pub fn allows(role: Role, action: Action) -> bool {
+    TABLE
+        .iter()
+        .find(|(a, _)| *a == action)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// Whether any of a staff member's roles allows the action.
+pub fn any_allows(roles: &[Role], action: Action) -> bool {
+    roles.iter().any(|r| allows(*r, action))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_row() {
+        for a in Action::ALL {
+            assert_eq!(
+                TABLE.iter().filter(|(x, _)| *x == a).count(),
+                1,
+                "{a:?} must appear exactly once"
+            );
+        }
+    }
+
+    #[test]
+    fn therapist_cannot_read_audit_log() {
+        assert!(!allows(Role::Therapist, Action::ReadAudit));
+        assert!(allows(Role::Admin, Action::ReadAudit));
+    }
+
+    #[test]
+    fn coordinator_works_inquiries_but_records_no_vitals() {
+        assert!(allows(Role::Coordinator, Action::ConvertInquiry));
+        assert!(!allows(Role::Coordinator, Action::RecordBodyMeasurement));
+    }
+
+    #[test]
+    fn clinicians_do_not_see_the_inquiry_inbox() {
+        for r in [Role::Prescriber, Role::Nurse, Role::Therapist] {
+            assert!(!allows(r, Action::ReadInquiry));
+        }
+    }
+
+    #[test]
+    fn only_admins_manage_staff() {
+        for r in Role::ALL {
+            assert_eq!(allows(r, Action::ManageStaff), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(r));
+        }
+        assert!("doctor".parse::<Role>().is_err());
+    }
+}
