@@ -34,6 +34,7 @@ pub enum AuditAction {
     TokenCreated,
     TokenRevoked,
     AuditRead,
+    ClinicUpdated,
 }
 
 impl AuditAction {
@@ -57,6 +58,7 @@ impl AuditAction {
             Self::TokenCreated => "token.create",
             Self::TokenRevoked => "token.revoke",
             Self::AuditRead => "audit.read",
+            Self::ClinicUpdated => "clinic.update",
         }
     }
 }

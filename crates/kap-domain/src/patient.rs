@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// What the patient form (or an API client) sends. Every field is text, as a browser sends it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(test, derive(PartialEq))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientForm {
     #[serde(default)]
     pub full_name: String,
@@ -171,6 +172,7 @@ impl PatientDetails {
 
 /// A weight and/or height measurement as entered.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasurementForm {
     #[serde(default)]
     pub weight_kg: String,

@@ -97,10 +97,12 @@ pub enum Action {
     ReadAudit,
     /// Create and revoke API tokens.
     ManageApiTokens,
+    /// Clinic settings (name, crisis resources shown to patients).
+    ManageClinic,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -113,6 +115,7 @@ impl Action {
         Action::ManageStaff,
         Action::ReadAudit,
         Action::ManageApiTokens,
+        Action::ManageClinic,
     ];
 }
 
@@ -134,6 +137,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ManageStaff, &[A]),
     (Action::ReadAudit, &[A]),
     (Action::ManageApiTokens, &[A]),
+    (Action::ManageClinic, &[A]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

@@ -384,3 +384,53 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// One patient of a bulk import, with their measurement history (oldest first) and an optional
+/// creation time for back-dated synthetic data.
+pub struct ImportedPatient {
+    pub details: PatientDetails,
+    pub measurements: Vec<(DateTime<Utc>, BodyMeasurement)>,
+}
+
+impl Store {
+    /// Registers many patients in one transaction (demo data, migrations from other systems);
+    /// each still gets its own audit row.
+    pub async fn import_patients(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        patients: &[ImportedPatient],
+    ) -> Result<Vec<Uuid>> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(patients.len());
+        for p in patients {
+            let id = insert_patient(&mut tx, actor, clinic_id, &p.details).await?;
+            for (at, m) in &p.measurements {
+                on_tx!(&mut tx, |c| sqlx::query(
+                    "INSERT INTO body_measurement (id, patient_id, measured_at, weight_g,
+                        height_mm, recorded_by) VALUES ($1,$2,$3,$4,$5,$6)"
+                )
+                .bind(new_id())
+                .bind(id)
+                .bind(*at)
+                .bind(m.weight.map(|w| w.grams()))
+                .bind(m.height.map(|h| h.mm()))
+                .bind(actor.staff_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+            }
+            append(
+                &mut tx,
+                self.audit_key(),
+                actor,
+                AuditAction::PatientCreated,
+                Subject::patient(id).with_detail("import"),
+            )
+            .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+}

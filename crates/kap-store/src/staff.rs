@@ -13,7 +13,13 @@ pub struct Clinic {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
+    /// Shown to patients and visitors wherever urgent help may be needed.
+    pub crisis_resources: String,
 }
+
+/// What a new clinic tells people about urgent help until an administrator words it for their
+/// region (clinical.md §11: crisis resources must be clinic-configurable).
+pub const DEFAULT_CRISIS_RESOURCES: &str = "If you are in danger or thinking about suicide, do not wait for a reply: call or text 988 (Suicide & Crisis Lifeline, US), call your local emergency number, or go to the nearest emergency department.";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StaffLogin {
@@ -92,7 +98,7 @@ impl Store {
     /// The installation's first clinic, created on first use so a fresh install works at once.
     pub async fn default_clinic(&self) -> Result<Clinic> {
         let existing: Option<Clinic> = on_db!(&self.db, |p| sqlx::query_as(
-            "SELECT id, name, slug FROM clinic ORDER BY created_at, id LIMIT 1"
+            "SELECT id, name, slug, crisis_resources FROM clinic ORDER BY created_at, id LIMIT 1"
         )
         .fetch_optional(p)
         .await?);
@@ -107,13 +113,16 @@ impl Store {
             id: new_id(),
             name: name.to_owned(),
             slug: slug.to_owned(),
+            crisis_resources: DEFAULT_CRISIS_RESOURCES.to_owned(),
         };
         let r = on_db!(&self.db, |p| sqlx::query(
-            "INSERT INTO clinic (id, name, slug, created_at) VALUES ($1,$2,$3,$4)"
+            "INSERT INTO clinic (id, name, slug, crisis_resources, created_at)
+             VALUES ($1,$2,$3,$4,$5)"
         )
         .bind(c.id)
         .bind(&c.name)
         .bind(&c.slug)
+        .bind(&c.crisis_resources)
         .bind(now())
         .execute(p)
         .await
@@ -127,9 +136,48 @@ impl Store {
         }
     }
 
+    pub async fn clinic(&self, id: Uuid) -> Result<Clinic> {
+        on_db!(&self.db, |p| sqlx::query_as(
+            "SELECT id, name, slug, crisis_resources FROM clinic WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await?)
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Renames a clinic and sets the crisis resources its patients and visitors are shown.
+    pub async fn update_clinic(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        name: &str,
+        crisis_resources: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "UPDATE clinic SET name = $1, crisis_resources = $2 WHERE id = $3"
+        )
+        .bind(name)
+        .bind(crisis_resources)
+        .bind(id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+        append(
+            &mut tx,
+            self.audit_key(),
+            actor,
+            AuditAction::ClinicUpdated,
+            Subject::record("clinic", id),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn clinic_by_slug(&self, slug: &str) -> Result<Clinic> {
         on_db!(&self.db, |p| sqlx::query_as(
-            "SELECT id, name, slug FROM clinic WHERE slug = $1"
+            "SELECT id, name, slug, crisis_resources FROM clinic WHERE slug = $1"
         )
         .bind(slug)
         .fetch_optional(p)
@@ -295,8 +343,8 @@ impl Store {
 
     /// The clinics a staff member belongs to, with their role in each.
     pub async fn memberships(&self, staff_id: Uuid) -> Result<Vec<(Clinic, String)>> {
-        let rows: Vec<(Uuid, String, String, String)> = on_db!(&self.db, |p| sqlx::query_as(
-            "SELECT c.id, c.name, c.slug, m.role FROM staff_membership m
+        let rows: Vec<(Uuid, String, String, String, String)> = on_db!(&self.db, |p| sqlx::query_as(
+            "SELECT c.id, c.name, c.slug, c.crisis_resources, m.role FROM staff_membership m
              JOIN clinic c ON c.id = m.clinic_id WHERE m.staff_id = $1 ORDER BY c.name"
         )
         .bind(staff_id)
@@ -304,7 +352,17 @@ impl Store {
         .await?);
         Ok(rows
             .into_iter()
-            .map(|(id, name, slug, role)| (Clinic { id, name, slug }, role))
+            .map(|(id, name, slug, crisis_resources, role)| {
+                (
+                    Clinic {
+                        id,
+                        name,
+                        slug,
+                        crisis_resources,
+                    },
+                    role,
+                )
+            })
             .collect())
     }
 
@@ -567,4 +625,27 @@ impl Store {
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Store {
+    /// Replaces a staff member's password hash (CLI and demo use; ends their sessions).
+    pub async fn set_password(&self, staff_id: Uuid, password_hash: &str) -> Result<()> {
+        on_db!(&self.db, |p| sqlx::query(
+            "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(password_hash)
+        .bind(now())
+        .bind(staff_id)
+        .execute(p)
+        .await?
+        .rows_affected());
+        self.end_all_sessions(staff_id).await?;
+        Ok(())
+    }
+
+    pub async fn count_staff(&self) -> Result<i64> {
+        Ok(on_db!(&self.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM staff_user")
+            .fetch_one(p)
+            .await?))
+    }
 }

@@ -5,6 +5,8 @@ CREATE TABLE clinic (
     id UUID PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
     slug TEXT NOT NULL UNIQUE,
+    -- What patients are shown about urgent help (e.g. the US 988 Lifeline); set per clinic.
+    crisis_resources TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
 

@@ -1,0 +1,282 @@
+//! The JSON API under `/api/v1`, for integrations and scripts: the same resources as the pages,
+//! authenticated by per-user bearer tokens, with errors as RFC 9457 problem documents naming
+//! the field at fault. The OpenAPI document is generated from these handlers.
+
+use crate::AppState;
+use crate::auth::ApiStaff;
+use crate::error::{AppError, AppResult, Problem};
+use axum::Json;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use kap_domain::FieldErrors;
+use kap_domain::inquiry::InquiryStatus;
+use kap_domain::patient::{MeasurementForm, PatientForm, PatientQuery};
+use kap_domain::permission::Action;
+use kap_domain::person::{Message, optional};
+use kap_store::inquiry::{Inquiry, InquiryNote};
+use kap_store::patient::{Measurement, Patient, PatientSummary};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// A JSON body whose parse failures become problem documents.
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> AppResult<Self> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(AppError::Invalid(FieldErrors::single("body", rej.body_text())).api()),
+        }
+    }
+}
+
+fn id(s: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(s).map_err(|_| AppError::NotFound.api())
+}
+
+fn api<T>(r: Result<T, kap_store::StoreError>) -> AppResult<T> {
+    r.map_err(|e| AppError::from(e).api())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatientPage {
+    pub items: Vec<PatientSummary>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_after: Option<Uuid>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PatientSearch {
+    /// Name (word prefix), date of birth (YYYY-MM-DD), phone digits or email.
+    q: Option<String>,
+    /// Id of the last patient of the previous page.
+    after: Option<Uuid>,
+    /// Page size, 1–100 (default 25).
+    limit: Option<i64>,
+}
+
+fn page_size(l: Option<i64>) -> i64 {
+    l.unwrap_or(25).clamp(1, 100)
+}
+
+/// Search the clinic's patients, by name, in keyset pages.
+#[utoipa::path(get, path = "/api/v1/patients", params(PatientSearch), tag = "patients",
+    responses((status = 200, body = PatientPage), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn search_patients(State(st): State<AppState>, staff: ApiStaff, Query(q): Query<PatientSearch>) -> AppResult<Json<PatientPage>> {
+    staff.require(Action::SearchPatients)?;
+    let limit = page_size(q.limit);
+    let query = PatientQuery::parse(q.q.as_deref().unwrap_or(""));
+    let mut items = api(st.store.search_patients(&staff.0.actor(), staff.0.clinic_id(), &query, q.after, limit + 1).await)?;
+    let next_after = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|p| p.id)
+    } else {
+        None
+    };
+    Ok(Json(PatientPage { items, next_after }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatientChart {
+    pub patient: Patient,
+    /// Weight (grams) and height (millimetres), newest first.
+    pub measurements: Vec<Measurement>,
+}
+
+/// Register a patient.
+#[utoipa::path(post, path = "/api/v1/patients", request_body = PatientForm, tag = "patients",
+    responses((status = 201, body = PatientChart), (status = 422, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_patient(State(st): State<AppState>, staff: ApiStaff, ApiJson(form): ApiJson<PatientForm>) -> AppResult<impl IntoResponse> {
+    staff.require(Action::CreatePatient)?;
+    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
+    let pid = api(st.store.create_patient(&staff.0.actor(), staff.0.clinic_id(), &d).await)?;
+    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
+    Ok((StatusCode::CREATED, Json(PatientChart { patient, measurements })))
+}
+
+/// Read a patient's record and measurement history.
+#[utoipa::path(get, path = "/api/v1/patients/{id}", params(("id" = String, Path, description = "Patient id")), tag = "patients",
+    responses((status = 200, body = PatientChart), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_patient(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>) -> AppResult<Json<PatientChart>> {
+    staff.require(Action::ReadPatient)?;
+    let pid = id(&pid)?;
+    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
+    Ok(Json(PatientChart { patient, measurements }))
+}
+
+/// Replace a patient's registry details.
+#[utoipa::path(put, path = "/api/v1/patients/{id}", params(("id" = String, Path, description = "Patient id")), request_body = PatientForm, tag = "patients",
+    responses((status = 200, body = PatientChart), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn update_patient(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>, ApiJson(form): ApiJson<PatientForm>) -> AppResult<Json<PatientChart>> {
+    staff.require(Action::UpdatePatient)?;
+    let pid = id(&pid)?;
+    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
+    api(st.store.update_patient(&staff.0.actor(), staff.0.clinic_id(), pid, &d).await)?;
+    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
+    Ok(Json(PatientChart { patient, measurements }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+/// Record a weight and/or height.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/measurements", params(("id" = String, Path, description = "Patient id")), request_body = MeasurementForm, tag = "patients",
+    responses((status = 201, body = Created), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn record_measurement(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>, ApiJson(form): ApiJson<MeasurementForm>) -> AppResult<impl IntoResponse> {
+    staff.require(Action::RecordBodyMeasurement)?;
+    let pid = id(&pid)?;
+    let m = form.parse().map_err(|e| AppError::Invalid(e).api())?;
+    let mid = api(st.store.record_measurement(&staff.0.actor(), staff.0.clinic_id(), pid, &m).await)?;
+    Ok((StatusCode::CREATED, Json(Created { id: mid })))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct InquiryList {
+    /// `new`, `contacted`, `converted` or `closed`; all when absent.
+    status: Option<String>,
+    /// Id of the last inquiry of the previous page (newest first).
+    before: Option<Uuid>,
+    /// Page size, 1–100 (default 25).
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InquiryPage {
+    pub items: Vec<Inquiry>,
+    pub next_before: Option<Uuid>,
+}
+
+/// List the clinic's inquiries, newest first.
+#[utoipa::path(get, path = "/api/v1/inquiries", params(InquiryList), tag = "inquiries",
+    responses((status = 200, body = InquiryPage), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_inquiries(State(st): State<AppState>, staff: ApiStaff, Query(q): Query<InquiryList>) -> AppResult<Json<InquiryPage>> {
+    staff.require(Action::ReadInquiry)?;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(InquiryStatus::parse(s).ok_or_else(|| {
+            AppError::Invalid(FieldErrors::single("status", "Use new, contacted, converted or closed.")).api()
+        })?),
+    };
+    let limit = page_size(q.limit);
+    let mut items = api(st.store.list_inquiries(&staff.0.actor(), staff.0.clinic_id(), status, q.before, limit + 1).await)?;
+    let next_before = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|i| i.id)
+    } else {
+        None
+    };
+    Ok(Json(InquiryPage { items, next_before }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InquiryDetail {
+    pub inquiry: Inquiry,
+    pub notes: Vec<InquiryNote>,
+}
+
+/// Read one inquiry with its notes.
+#[utoipa::path(get, path = "/api/v1/inquiries/{id}", params(("id" = String, Path, description = "Inquiry id")), tag = "inquiries",
+    responses((status = 200, body = InquiryDetail), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>) -> AppResult<Json<InquiryDetail>> {
+    staff.require(Action::ReadInquiry)?;
+    let iid = id(&iid)?;
+    let (inquiry, notes) = api(st.store.inquiry(&staff.0.actor(), staff.0.clinic_id(), iid).await)?;
+    Ok(Json(InquiryDetail { inquiry, notes }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InquiryUpdate {
+    /// `new`, `contacted` or `closed` (conversion has its own endpoint).
+    pub status: String,
+    /// A note to add.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Change an inquiry's status and/or add a note.
+#[utoipa::path(patch, path = "/api/v1/inquiries/{id}", params(("id" = String, Path, description = "Inquiry id")), request_body = InquiryUpdate, tag = "inquiries",
+    responses((status = 200, body = InquiryDetail), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn update_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>, ApiJson(body): ApiJson<InquiryUpdate>) -> AppResult<Json<InquiryDetail>> {
+    staff.require(Action::UpdateInquiry)?;
+    let iid = id(&iid)?;
+    let mut errors = FieldErrors::new();
+    let status = InquiryStatus::parse(&body.status);
+    if status.is_none() {
+        errors.add("status", "Use new, contacted or closed.");
+    }
+    let note = errors.check("note", optional(body.note.as_deref().unwrap_or(""), Message::parse));
+    let (Some(status), Some(note)) = (status, note) else {
+        return Err(AppError::Invalid(errors).api());
+    };
+    api(st.store.update_inquiry(&staff.0.actor(), staff.0.clinic_id(), iid, status, note.as_ref().map(|n| n.as_str())).await)?;
+    let (inquiry, notes) = api(st.store.inquiry(&staff.0.actor(), staff.0.clinic_id(), iid).await)?;
+    Ok(Json(InquiryDetail { inquiry, notes }))
+}
+
+/// Register the person behind an inquiry as a patient (marks the inquiry converted).
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/convert", params(("id" = String, Path, description = "Inquiry id")), request_body = PatientForm, tag = "inquiries",
+    responses((status = 201, body = PatientChart), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn convert_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>, ApiJson(form): ApiJson<PatientForm>) -> AppResult<impl IntoResponse> {
+    staff.require(Action::ConvertInquiry)?;
+    let iid = id(&iid)?;
+    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
+    let pid = api(st.store.convert_inquiry(&staff.0.actor(), staff.0.clinic_id(), iid, &d).await)?;
+    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
+    Ok((StatusCode::CREATED, Json(PatientChart { patient, measurements })))
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kapstone API", description = "Patients and inquiries of one clinic, as the token's staff member sees them. Every call is audited."),
+    modifiers(&BearerAuth),
+    tags((name = "patients", description = "The patient registry"), (name = "inquiries", description = "The inquiry inbox"))
+)]
+struct ApiDoc;
+
+/// The API routes and the OpenAPI document describing them.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(search_patients, create_patient))
+        .routes(routes!(get_patient, update_patient))
+        .routes(routes!(record_measurement))
+        .routes(routes!(list_inquiries))
+        .routes(routes!(get_inquiry, update_inquiry))
+        .routes(routes!(convert_inquiry))
+        .split_for_parts()
+}
+
+/// The OpenAPI document as served at `/api/openapi.json`.
+pub fn openapi_json() -> String {
+    router().1.to_pretty_json().unwrap_or_default()
+}

@@ -1,0 +1,69 @@
+//! The staff home page: new inquiries waiting for a coordinator and recently seen patients.
+
+use crate::AppState;
+use crate::auth::Staff;
+use crate::error::AppResult;
+use crate::view::{Shell, render, when};
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kap_domain::inquiry::InquiryStatus;
+use kap_domain::permission::Action;
+use kap_store::inquiry::Inquiry;
+use kap_store::patient::PatientSummary;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    shell: Shell,
+    show_inquiries: bool,
+    new_count: i64,
+    inquiries: Vec<Inquiry>,
+    patients: Vec<PatientSummary>,
+}
+
+impl HomePage {
+    fn when(&self, i: &Inquiry) -> String {
+        when(&i.created_at)
+    }
+}
+
+pub async fn home(State(st): State<AppState>, staff: Staff) -> AppResult<Response> {
+    staff.require(Action::ViewHome)?;
+    let show_inquiries = staff.may(Action::ReadInquiry);
+    let (inquiries, new_count) = if show_inquiries {
+        let list = st
+            .store
+            .list_inquiries(
+                &staff.actor(),
+                staff.clinic_id(),
+                Some(InquiryStatus::New),
+                None,
+                10,
+            )
+            .await?;
+        let n = st.store.count_new_inquiries(staff.clinic_id()).await?;
+        (list, n)
+    } else {
+        (vec![], 0)
+    };
+    let patients = st
+        .store
+        .recent_patients(&staff.actor(), staff.clinic_id(), 10)
+        .await?;
+    Ok(render(
+        &HomePage {
+            shell: Shell::staff(&staff, "Home", "home"),
+            show_inquiries,
+            new_count,
+            inquiries,
+            patients,
+        },
+        StatusCode::OK,
+    ))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
