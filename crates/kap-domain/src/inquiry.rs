@@ -2,7 +2,7 @@
 //! coordinator's workflow over it (new → contacted → converted or closed).
 
 use crate::fields::FieldErrors;
-use crate::person::{optional, Email, Message, PersonName, Phone, PreferredContact};
+use crate::person::{Email, Message, PersonName, Phone, PreferredContact, optional};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -91,7 +91,13 @@ impl ContactForm {
             PreferredContact::parse(&self.preferred_contact),
         );
         let message = errs.check("message", Message::parse(&self.message));
-        if self.consent.as_deref().map(str::trim).unwrap_or("").is_empty() {
+        if self
+            .consent
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .is_empty()
+        {
             errs.add(
                 "consent",
                 "Please confirm that the clinic may contact you, so we can reply.",

@@ -3,8 +3,8 @@
 
 use crate::fields::FieldErrors;
 use crate::person::{
-    optional, DateOfBirth, Email, Height, PersonName, Phone, PreferredContact, Sex, ShortText,
-    Weight,
+    DateOfBirth, Email, Height, PersonName, Phone, PreferredContact, Sex, ShortText, Weight,
+    optional,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -102,7 +102,10 @@ impl PatientForm {
             }
             (Some(None), Some(None), Some(None)) => Some(None),
             (Some(None), Some(_), Some(_)) => {
-                errs.add("emergency_name", "Please give the emergency contact's name.");
+                errs.add(
+                    "emergency_name",
+                    "Please give the emergency contact's name.",
+                );
                 None
             }
             (Some(Some(_)), Some(None), Some(_)) => {
@@ -114,7 +117,16 @@ impl PatientForm {
             }
             _ => None,
         };
-        match (full_name, dob, sex, email, phone, preferred, address, emergency_contact) {
+        match (
+            full_name,
+            dob,
+            sex,
+            email,
+            phone,
+            preferred,
+            address,
+            emergency_contact,
+        ) {
             (
                 Some(full_name),
                 Some(date_of_birth),
@@ -147,8 +159,16 @@ impl PatientDetails {
             full_name: self.full_name.to_string(),
             date_of_birth: self.date_of_birth.to_string(),
             sex: self.sex.as_str().into(),
-            email: self.email.as_ref().map(ToString::to_string).unwrap_or_default(),
-            phone: self.phone.as_ref().map(ToString::to_string).unwrap_or_default(),
+            email: self
+                .email
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            phone: self
+                .phone
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             preferred_contact: self.preferred_contact.as_str().into(),
             address: s(&self.address),
             emergency_name: self
@@ -223,7 +243,9 @@ mod tests {
 
     #[test]
     fn minimal_patient_parses_with_sensible_defaults() {
-        let p = form().parse(today()).unwrap_or_else(|e| unreachable!("{e}"));
+        let p = form()
+            .parse(today())
+            .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(p.sex, Sex::Unknown);
         assert_eq!(p.preferred_contact, PreferredContact::Either);
         assert_eq!(p.emergency_contact, None);
@@ -250,7 +272,10 @@ mod tests {
 
     #[test]
     fn name_and_birth_date_are_required() {
-        let e = PatientForm::default().parse(today()).err().unwrap_or_default();
+        let e = PatientForm::default()
+            .parse(today())
+            .err()
+            .unwrap_or_default();
         assert!(e.get("full_name").is_some());
         assert!(e.get("date_of_birth").is_some());
     }
@@ -263,7 +288,13 @@ mod tests {
             height_cm: "".into(),
         }
         .parse();
-        assert!(matches!(m, Ok(BodyMeasurement { weight: Some(_), height: None })));
+        assert!(matches!(
+            m,
+            Ok(BodyMeasurement {
+                weight: Some(_),
+                height: None
+            })
+        ));
         let bad = MeasurementForm {
             weight_kg: "70".into(),
             height_cm: "tall".into(),
@@ -299,10 +330,18 @@ impl PatientQuery {
             return Self::Email(t.to_lowercase());
         }
         let digits = crate::person::digits_of(t);
-        if digits.len() >= 4 && t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        if digits.len() >= 4
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
             return Self::PhoneDigits(digits);
         }
-        Self::Name(t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+        Self::Name(
+            t.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+        )
     }
 }
 

@@ -108,7 +108,10 @@ impl Phone {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let t = required(s)?;
         let msg = "Please enter a phone number with 7 to 15 digits.";
-        if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        if !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        {
             return Err(invalid(msg));
         }
         if t.chars().skip(1).any(|c| c == '+') {
@@ -406,7 +409,15 @@ mod tests {
             Email::parse(" Jo@Example.ORG ").map(String::from),
             Ok("jo@example.org".into())
         );
-        for bad in ["jo", "jo@", "@x.org", "jo@x", "jo@.org", "jo@x..org", "j o@x.org"] {
+        for bad in [
+            "jo",
+            "jo@",
+            "@x.org",
+            "jo@x",
+            "jo@.org",
+            "jo@x..org",
+            "j o@x.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -437,7 +448,10 @@ mod tests {
     #[test]
     fn weight_parses_without_floats() {
         assert_eq!(Weight::from_kg_text("72.5").map(Weight::grams), Ok(72_500));
-        assert_eq!(Weight::from_kg_text("72.125").map(Weight::grams), Ok(72_125));
+        assert_eq!(
+            Weight::from_kg_text("72.125").map(Weight::grams),
+            Ok(72_125)
+        );
         assert!(Weight::from_kg_text("72.1255").is_err());
         assert!(Weight::from_kg_text("-3").is_err());
         assert!(Weight::from_kg_text("1.9").is_err());

@@ -135,7 +135,11 @@ impl Db {
                 } else {
                     Some(Duration::from_secs(600))
                 })
-                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(3600))
+                })
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool))

@@ -6,9 +6,7 @@ use crate::{Actor, Result, Store, StoreError, Tx, new_id, now, on_tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use kap_domain::audit::AuditAction;
 use kap_domain::patient::{BodyMeasurement, PatientDetails, PatientQuery, name_key};
-use kap_domain::person::{
-    DateOfBirth, Email, PersonName, Phone, PreferredContact, Sex, ShortText,
-};
+use kap_domain::person::{DateOfBirth, Email, PersonName, Phone, PreferredContact, Sex, ShortText};
 use uuid::Uuid;
 
 /// A patient's registry record as stored.
@@ -143,7 +141,9 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Patient> {
 
 /// Escapes LIKE wildcards in user text (`\` is the escape character).
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 impl Store {
@@ -208,14 +208,30 @@ impl Store {
         if let Some(old) = before.details().map(|o| o.to_form()) {
             let pairs = [
                 ("full_name", &old.full_name, &after_form.full_name),
-                ("date_of_birth", &old.date_of_birth, &after_form.date_of_birth),
+                (
+                    "date_of_birth",
+                    &old.date_of_birth,
+                    &after_form.date_of_birth,
+                ),
                 ("sex", &old.sex, &after_form.sex),
                 ("email", &old.email, &after_form.email),
                 ("phone", &old.phone, &after_form.phone),
-                ("preferred_contact", &old.preferred_contact, &after_form.preferred_contact),
+                (
+                    "preferred_contact",
+                    &old.preferred_contact,
+                    &after_form.preferred_contact,
+                ),
                 ("address", &old.address, &after_form.address),
-                ("emergency_name", &old.emergency_name, &after_form.emergency_name),
-                ("emergency_phone", &old.emergency_phone, &after_form.emergency_phone),
+                (
+                    "emergency_name",
+                    &old.emergency_name,
+                    &after_form.emergency_name,
+                ),
+                (
+                    "emergency_phone",
+                    &old.emergency_phone,
+                    &after_form.emergency_phone,
+                ),
                 (
                     "emergency_relationship",
                     &old.emergency_relationship,
@@ -244,14 +260,16 @@ impl Store {
     ) -> Result<(Patient, Vec<Measurement>)> {
         let mut tx = self.begin().await?;
         let p = load(&mut tx, clinic_id, id).await?;
-        let ms: Vec<Measurement> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let ms: Vec<Measurement> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
             "SELECT m.id, m.measured_at, m.weight_g, m.height_mm, s.full_name AS recorded_by_name
              FROM body_measurement m LEFT JOIN staff_user s ON s.id = m.recorded_by
              WHERE m.patient_id = $1 ORDER BY m.measured_at DESC, m.id DESC LIMIT 200"
         )
         .bind(id)
         .fetch_all(&mut *c)
-        .await?);
+        .await?
+        });
         append(
             &mut tx,
             self.audit_key(),
@@ -338,11 +356,7 @@ impl Store {
                 PatientQuery::DateOfBirth(d) => query.bind(*d),
                 _ => query.bind(value),
             };
-            query
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&mut *c)
-                .await?
+            query.bind(after).bind(limit).fetch_all(&mut *c).await?
         });
         append(
             &mut tx,

@@ -97,11 +97,13 @@ const PRINCIPAL_COLS: &str = "s.id AS staff_id, s.email, s.full_name, c.id AS cl
 impl Store {
     /// The installation's first clinic, created on first use so a fresh install works at once.
     pub async fn default_clinic(&self) -> Result<Clinic> {
-        let existing: Option<Clinic> = on_db!(&self.db, |p| sqlx::query_as(
+        let existing: Option<Clinic> = on_db!(&self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, slug, crisis_resources FROM clinic ORDER BY created_at, id LIMIT 1"
         )
         .fetch_optional(p)
-        .await?);
+        .await?
+        });
         match existing {
             Some(c) => Ok(c),
             None => self.create_clinic("Main clinic", "main").await,
@@ -343,13 +345,14 @@ impl Store {
 
     /// The clinics a staff member belongs to, with their role in each.
     pub async fn memberships(&self, staff_id: Uuid) -> Result<Vec<(Clinic, String)>> {
-        let rows: Vec<(Uuid, String, String, String, String)> = on_db!(&self.db, |p| sqlx::query_as(
-            "SELECT c.id, c.name, c.slug, c.crisis_resources, m.role FROM staff_membership m
+        let rows: Vec<(Uuid, String, String, String, String)> =
+            on_db!(&self.db, |p| sqlx::query_as(
+                "SELECT c.id, c.name, c.slug, c.crisis_resources, m.role FROM staff_membership m
              JOIN clinic c ON c.id = m.clinic_id WHERE m.staff_id = $1 ORDER BY c.name"
-        )
-        .bind(staff_id)
-        .fetch_all(p)
-        .await?);
+            )
+            .bind(staff_id)
+            .fetch_all(p)
+            .await?);
         Ok(rows
             .into_iter()
             .map(|(id, name, slug, crisis_resources, role)| {
@@ -405,13 +408,15 @@ impl Store {
         .bind(since)
         .fetch_one(p)
         .await?);
-        let by_address: i64 = on_db!(&self.db, |p| sqlx::query_scalar(
+        let by_address: i64 = on_db!(&self.db, |p| {
+            sqlx::query_scalar(
             "SELECT COUNT(*) FROM login_attempt WHERE address = $1 AND at >= $2 AND NOT succeeded"
         )
         .bind(address)
         .bind(since)
         .fetch_one(p)
-        .await?);
+        .await?
+        });
         Ok((by_email, by_address))
     }
 
@@ -440,7 +445,8 @@ impl Store {
             .rows_affected());
         }
         // Expired sessions of this person are swept here, so the table does not grow forever.
-        on_tx!(&mut tx, |c| sqlx::query(
+        on_tx!(&mut tx, |c| {
+            sqlx::query(
             "DELETE FROM login_session WHERE staff_id = $1 AND (expires_at < $2 OR last_seen_at < $3)"
         )
         .bind(staff_id)
@@ -448,7 +454,8 @@ impl Store {
         .bind(t - policy.idle)
         .execute(&mut *c)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO login_session (token_hash, staff_id, clinic_id, csrf_token, created_at,
                 last_seen_at, expires_at, address) VALUES ($1,$2,$3,$4,$5,$5,$6,$7)"
@@ -493,7 +500,9 @@ impl Store {
         .await?);
         // Touch at most once a minute: a page view should not always be a write.
         if let Some(pr) = &p
-            && pr.last_seen_at.is_some_and(|s| t - s > Duration::seconds(60))
+            && pr
+                .last_seen_at
+                .is_some_and(|s| t - s > Duration::seconds(60))
         {
             on_db!(&self.db, |p| sqlx::query(
                 "UPDATE login_session SET last_seen_at = $1 WHERE token_hash = $2"
@@ -644,8 +653,10 @@ impl Store {
     }
 
     pub async fn count_staff(&self) -> Result<i64> {
-        Ok(on_db!(&self.db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM staff_user")
-            .fetch_one(p)
-            .await?))
+        Ok(on_db!(&self.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff_user"
+        )
+        .fetch_one(p)
+        .await?))
     }
 }

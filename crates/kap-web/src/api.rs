@@ -22,17 +22,31 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-/// A JSON body whose parse failures become problem documents.
-pub struct ApiJson<T>(pub T);
+/// A request body, read but not yet parsed: handlers check permission first and only then
+/// parse it, so a refused caller learns nothing from how their body was judged.
+pub struct ApiBody(axum::body::Bytes);
 
-impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+impl FromRequest<AppState> for ApiBody {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> AppResult<Self> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(AppError::Invalid(FieldErrors::single("body", rej.body_text())).api()),
-        }
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(ApiBody)
+            .map_err(|rej| crate::error::body_rejection(rej.status()).api())
+    }
+}
+
+impl ApiBody {
+    /// Parses the body as JSON; a parse failure is a problem document naming `body`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> AppResult<T> {
+        serde_json::from_slice(&self.0).map_err(|e| {
+            AppError::Invalid(FieldErrors::single(
+                "body",
+                format!("The JSON body could not be read: {e}"),
+            ))
+            .api()
+        })
     }
 }
 
@@ -52,6 +66,7 @@ pub struct PatientPage {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PatientSearch {
     /// Name (word prefix), date of birth (YYYY-MM-DD), phone digits or email.
     q: Option<String>,
@@ -69,11 +84,24 @@ fn page_size(l: Option<i64>) -> i64 {
 #[utoipa::path(get, path = "/api/v1/patients", params(PatientSearch), tag = "patients",
     responses((status = 200, body = PatientPage), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn search_patients(State(st): State<AppState>, staff: ApiStaff, Query(q): Query<PatientSearch>) -> AppResult<Json<PatientPage>> {
+async fn search_patients(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Query(q): Query<PatientSearch>,
+) -> AppResult<Json<PatientPage>> {
     staff.require(Action::SearchPatients)?;
     let limit = page_size(q.limit);
     let query = PatientQuery::parse(q.q.as_deref().unwrap_or(""));
-    let mut items = api(st.store.search_patients(&staff.0.actor(), staff.0.clinic_id(), &query, q.after, limit + 1).await)?;
+    let mut items = api(st
+        .store
+        .search_patients(
+            &staff.0.actor(),
+            staff.0.clinic_id(),
+            &query,
+            q.after,
+            limit + 1,
+        )
+        .await)?;
     let next_after = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|p| p.id)
@@ -94,36 +122,82 @@ pub struct PatientChart {
 #[utoipa::path(post, path = "/api/v1/patients", request_body = PatientForm, tag = "patients",
     responses((status = 201, body = PatientChart), (status = 422, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn create_patient(State(st): State<AppState>, staff: ApiStaff, ApiJson(form): ApiJson<PatientForm>) -> AppResult<impl IntoResponse> {
+async fn create_patient(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    body: ApiBody,
+) -> AppResult<impl IntoResponse> {
     staff.require(Action::CreatePatient)?;
-    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
-    let pid = api(st.store.create_patient(&staff.0.actor(), staff.0.clinic_id(), &d).await)?;
-    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
-    Ok((StatusCode::CREATED, Json(PatientChart { patient, measurements })))
+    let form: PatientForm = body.json()?;
+    let d = form
+        .parse(chrono::Utc::now().date_naive())
+        .map_err(|e| AppError::Invalid(e).api())?;
+    let pid = api(st
+        .store
+        .create_patient(&staff.0.actor(), staff.0.clinic_id(), &d)
+        .await)?;
+    let (patient, measurements) = api(st
+        .store
+        .patient(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PatientChart {
+            patient,
+            measurements,
+        }),
+    ))
 }
 
 /// Read a patient's record and measurement history.
 #[utoipa::path(get, path = "/api/v1/patients/{id}", params(("id" = String, Path, description = "Patient id")), tag = "patients",
     responses((status = 200, body = PatientChart), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn get_patient(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>) -> AppResult<Json<PatientChart>> {
+async fn get_patient(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+) -> AppResult<Json<PatientChart>> {
     staff.require(Action::ReadPatient)?;
     let pid = id(&pid)?;
-    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
-    Ok(Json(PatientChart { patient, measurements }))
+    let (patient, measurements) = api(st
+        .store
+        .patient(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    Ok(Json(PatientChart {
+        patient,
+        measurements,
+    }))
 }
 
 /// Replace a patient's registry details.
 #[utoipa::path(put, path = "/api/v1/patients/{id}", params(("id" = String, Path, description = "Patient id")), request_body = PatientForm, tag = "patients",
     responses((status = 200, body = PatientChart), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn update_patient(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>, ApiJson(form): ApiJson<PatientForm>) -> AppResult<Json<PatientChart>> {
+async fn update_patient(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+    body: ApiBody,
+) -> AppResult<Json<PatientChart>> {
     staff.require(Action::UpdatePatient)?;
+    let form: PatientForm = body.json()?;
     let pid = id(&pid)?;
-    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
-    api(st.store.update_patient(&staff.0.actor(), staff.0.clinic_id(), pid, &d).await)?;
-    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
-    Ok(Json(PatientChart { patient, measurements }))
+    let d = form
+        .parse(chrono::Utc::now().date_naive())
+        .map_err(|e| AppError::Invalid(e).api())?;
+    api(st
+        .store
+        .update_patient(&staff.0.actor(), staff.0.clinic_id(), pid, &d)
+        .await)?;
+    let (patient, measurements) = api(st
+        .store
+        .patient(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    Ok(Json(PatientChart {
+        patient,
+        measurements,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,15 +209,25 @@ pub struct Created {
 #[utoipa::path(post, path = "/api/v1/patients/{id}/measurements", params(("id" = String, Path, description = "Patient id")), request_body = MeasurementForm, tag = "patients",
     responses((status = 201, body = Created), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn record_measurement(State(st): State<AppState>, staff: ApiStaff, Path(pid): Path<String>, ApiJson(form): ApiJson<MeasurementForm>) -> AppResult<impl IntoResponse> {
+async fn record_measurement(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+    body: ApiBody,
+) -> AppResult<impl IntoResponse> {
     staff.require(Action::RecordBodyMeasurement)?;
+    let form: MeasurementForm = body.json()?;
     let pid = id(&pid)?;
     let m = form.parse().map_err(|e| AppError::Invalid(e).api())?;
-    let mid = api(st.store.record_measurement(&staff.0.actor(), staff.0.clinic_id(), pid, &m).await)?;
+    let mid = api(st
+        .store
+        .record_measurement(&staff.0.actor(), staff.0.clinic_id(), pid, &m)
+        .await)?;
     Ok((StatusCode::CREATED, Json(Created { id: mid })))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InquiryList {
     /// `new`, `contacted`, `converted` or `closed`; all when absent.
     status: Option<String>,
@@ -163,16 +247,33 @@ pub struct InquiryPage {
 #[utoipa::path(get, path = "/api/v1/inquiries", params(InquiryList), tag = "inquiries",
     responses((status = 200, body = InquiryPage), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn list_inquiries(State(st): State<AppState>, staff: ApiStaff, Query(q): Query<InquiryList>) -> AppResult<Json<InquiryPage>> {
+async fn list_inquiries(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Query(q): Query<InquiryList>,
+) -> AppResult<Json<InquiryPage>> {
     staff.require(Action::ReadInquiry)?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(InquiryStatus::parse(s).ok_or_else(|| {
-            AppError::Invalid(FieldErrors::single("status", "Use new, contacted, converted or closed.")).api()
+            AppError::Invalid(FieldErrors::single(
+                "status",
+                "Use new, contacted, converted or closed.",
+            ))
+            .api()
         })?),
     };
     let limit = page_size(q.limit);
-    let mut items = api(st.store.list_inquiries(&staff.0.actor(), staff.0.clinic_id(), status, q.before, limit + 1).await)?;
+    let mut items = api(st
+        .store
+        .list_inquiries(
+            &staff.0.actor(),
+            staff.0.clinic_id(),
+            status,
+            q.before,
+            limit + 1,
+        )
+        .await)?;
     let next_before = if items.len() as i64 > limit {
         items.truncate(limit as usize);
         items.last().map(|i| i.id)
@@ -192,10 +293,17 @@ pub struct InquiryDetail {
 #[utoipa::path(get, path = "/api/v1/inquiries/{id}", params(("id" = String, Path, description = "Inquiry id")), tag = "inquiries",
     responses((status = 200, body = InquiryDetail), (status = 404, body = Problem)),
     security(("bearer" = [])))]
-async fn get_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>) -> AppResult<Json<InquiryDetail>> {
+async fn get_inquiry(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(iid): Path<String>,
+) -> AppResult<Json<InquiryDetail>> {
     staff.require(Action::ReadInquiry)?;
     let iid = id(&iid)?;
-    let (inquiry, notes) = api(st.store.inquiry(&staff.0.actor(), staff.0.clinic_id(), iid).await)?;
+    let (inquiry, notes) = api(st
+        .store
+        .inquiry(&staff.0.actor(), staff.0.clinic_id(), iid)
+        .await)?;
     Ok(Json(InquiryDetail { inquiry, notes }))
 }
 
@@ -212,20 +320,41 @@ pub struct InquiryUpdate {
 #[utoipa::path(patch, path = "/api/v1/inquiries/{id}", params(("id" = String, Path, description = "Inquiry id")), request_body = InquiryUpdate, tag = "inquiries",
     responses((status = 200, body = InquiryDetail), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn update_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>, ApiJson(body): ApiJson<InquiryUpdate>) -> AppResult<Json<InquiryDetail>> {
+async fn update_inquiry(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(iid): Path<String>,
+    body: ApiBody,
+) -> AppResult<Json<InquiryDetail>> {
     staff.require(Action::UpdateInquiry)?;
+    let body: InquiryUpdate = body.json()?;
     let iid = id(&iid)?;
     let mut errors = FieldErrors::new();
     let status = InquiryStatus::parse(&body.status);
     if status.is_none() {
         errors.add("status", "Use new, contacted or closed.");
     }
-    let note = errors.check("note", optional(body.note.as_deref().unwrap_or(""), Message::parse));
+    let note = errors.check(
+        "note",
+        optional(body.note.as_deref().unwrap_or(""), Message::parse),
+    );
     let (Some(status), Some(note)) = (status, note) else {
         return Err(AppError::Invalid(errors).api());
     };
-    api(st.store.update_inquiry(&staff.0.actor(), staff.0.clinic_id(), iid, status, note.as_ref().map(|n| n.as_str())).await)?;
-    let (inquiry, notes) = api(st.store.inquiry(&staff.0.actor(), staff.0.clinic_id(), iid).await)?;
+    api(st
+        .store
+        .update_inquiry(
+            &staff.0.actor(),
+            staff.0.clinic_id(),
+            iid,
+            status,
+            note.as_ref().map(|n| n.as_str()),
+        )
+        .await)?;
+    let (inquiry, notes) = api(st
+        .store
+        .inquiry(&staff.0.actor(), staff.0.clinic_id(), iid)
+        .await)?;
     Ok(Json(InquiryDetail { inquiry, notes }))
 }
 
@@ -233,13 +362,33 @@ async fn update_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): 
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/convert", params(("id" = String, Path, description = "Inquiry id")), request_body = PatientForm, tag = "inquiries",
     responses((status = 201, body = PatientChart), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-async fn convert_inquiry(State(st): State<AppState>, staff: ApiStaff, Path(iid): Path<String>, ApiJson(form): ApiJson<PatientForm>) -> AppResult<impl IntoResponse> {
+async fn convert_inquiry(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(iid): Path<String>,
+    body: ApiBody,
+) -> AppResult<impl IntoResponse> {
     staff.require(Action::ConvertInquiry)?;
+    let form: PatientForm = body.json()?;
     let iid = id(&iid)?;
-    let d = form.parse(chrono::Utc::now().date_naive()).map_err(|e| AppError::Invalid(e).api())?;
-    let pid = api(st.store.convert_inquiry(&staff.0.actor(), staff.0.clinic_id(), iid, &d).await)?;
-    let (patient, measurements) = api(st.store.patient(&staff.0.actor(), staff.0.clinic_id(), pid).await)?;
-    Ok((StatusCode::CREATED, Json(PatientChart { patient, measurements })))
+    let d = form
+        .parse(chrono::Utc::now().date_naive())
+        .map_err(|e| AppError::Invalid(e).api())?;
+    let pid = api(st
+        .store
+        .convert_inquiry(&staff.0.actor(), staff.0.clinic_id(), iid, &d)
+        .await)?;
+    let (patient, measurements) = api(st
+        .store
+        .patient(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PatientChart {
+            patient,
+            measurements,
+        }),
+    ))
 }
 
 struct BearerAuth;

@@ -16,7 +16,11 @@ use std::net::SocketAddr;
 
 /// The session cookie's name: with the `__Host-` prefix whenever cookies are `Secure`.
 pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure { "__Host-kap_session" } else { "kap_session" }
+    if secure {
+        "__Host-kap_session"
+    } else {
+        "kap_session"
+    }
 }
 
 /// A cookie value from the request's `Cookie` headers.
@@ -191,6 +195,17 @@ pub async fn verify_password_blocking(password: String, hash: Option<String>) ->
         .unwrap_or(false)
 }
 
+/// The client's address as an extractor, for handlers without a signed-in person.
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_address(parts)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,19 +222,13 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = axum::http::HeaderMap::new();
-        h.insert(COOKIE, "a=1; kap_session=abc; b=2".parse().unwrap_or_else(|_| unreachable!()));
+        h.insert(
+            COOKIE,
+            "a=1; kap_session=abc; b=2"
+                .parse()
+                .unwrap_or_else(|_| unreachable!()),
+        );
         assert_eq!(cookie(&h, "kap_session"), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
-    }
-}
-
-/// The client's address as an extractor, for handlers without a signed-in person.
-pub struct ClientAddr(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_address(parts)))
     }
 }

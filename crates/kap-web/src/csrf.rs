@@ -40,7 +40,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         };
         let body = Bytes::from_request(req, state)
             .await
-            .map_err(|_| AppError::TooManyRequests("This form is too large to accept.".into()))?;
+            .map_err(|rej| crate::error::body_rejection(rej.status()))?;
         let given = token_of(&body).unwrap_or_default();
         if !same(&given, &expected) {
             return Err(AppError::BadCsrf);
@@ -58,7 +58,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
 /// A fresh token for an anonymous form: reuse the browser's cookie if it has one.
 pub fn pre_session_token(headers: &axum::http::HeaderMap) -> (String, bool) {
     match cookie(headers, PRE_SESSION_COOKIE) {
-        Some(t) if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) => (t.to_owned(), false),
+        Some(t) if t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()) => {
+            (t.to_owned(), false)
+        }
         _ => (kap_store::random_hex(32), true),
     }
 }

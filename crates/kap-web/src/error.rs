@@ -24,6 +24,8 @@ pub enum AppError {
     /// The form's CSRF token is missing or wrong.
     BadCsrf,
     TooManyRequests(String),
+    /// The body is larger than the configured limit.
+    TooLarge,
     Internal(String),
     /// Render the error for a JSON client.
     Api(Box<AppError>),
@@ -45,6 +47,7 @@ impl AppError {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Api(e) => e.status(),
         }
@@ -67,6 +70,10 @@ impl AppError {
                 "This form expired or came from another site. Go back, reload the page and try again.".into(),
             ),
             AppError::TooManyRequests(m) => ("Please wait", m.clone()),
+            AppError::TooLarge => (
+                "Too much at once",
+                "What was sent is larger than Kapstone accepts in one request.".into(),
+            ),
             AppError::Internal(id) => (
                 "Something went wrong",
                 format!("The problem was recorded; nothing was saved. If it happens again, tell your administrator the reference {id}."),
@@ -81,6 +88,18 @@ pub fn internal(e: &dyn std::fmt::Display) -> AppError {
     let reference = kap_store::random_hex(6);
     tracing::error!(reference = %reference, error = %e, "request failed");
     AppError::Internal(reference)
+}
+
+/// The error for a body that could not be read: too large, or broken in transit.
+pub fn body_rejection(status: StatusCode) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge
+    } else {
+        AppError::Invalid(FieldErrors::single(
+            "body",
+            "The request body could not be read.",
+        ))
+    }
 }
 
 impl From<StoreError> for AppError {

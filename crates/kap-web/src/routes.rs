@@ -27,11 +27,21 @@ pub struct RouteSpec {
 }
 
 const fn page(method: &'static str, path: &'static str, access: Access) -> RouteSpec {
-    RouteSpec { method, path, access, api: false }
+    RouteSpec {
+        method,
+        path,
+        access,
+        api: false,
+    }
 }
 
 const fn api(method: &'static str, path: &'static str, action: Action) -> RouteSpec {
-    RouteSpec { method, path, access: Access::Needs(action), api: true }
+    RouteSpec {
+        method,
+        path,
+        access: Access::Needs(action),
+        api: true,
+    }
 }
 
 use Access::{Needs, Public, SignedIn};
@@ -50,20 +60,40 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/inquiries", Needs(Action::ReadInquiry)),
     page("GET", "/inquiries/{inquiry}", Needs(Action::ReadInquiry)),
     page("POST", "/inquiries/{inquiry}", Needs(Action::UpdateInquiry)),
-    page("POST", "/inquiries/{inquiry}/convert", Needs(Action::ConvertInquiry)),
+    page(
+        "POST",
+        "/inquiries/{inquiry}/convert",
+        Needs(Action::ConvertInquiry),
+    ),
     page("GET", "/patients", Needs(Action::SearchPatients)),
     page("POST", "/patients", Needs(Action::CreatePatient)),
     page("GET", "/patients/new", Needs(Action::CreatePatient)),
     page("GET", "/patients/{patient}", Needs(Action::ReadPatient)),
     page("POST", "/patients/{patient}", Needs(Action::UpdatePatient)),
-    page("GET", "/patients/{patient}/edit", Needs(Action::UpdatePatient)),
-    page("POST", "/patients/{patient}/measurements", Needs(Action::RecordBodyMeasurement)),
+    page(
+        "GET",
+        "/patients/{patient}/edit",
+        Needs(Action::UpdatePatient),
+    ),
+    page(
+        "POST",
+        "/patients/{patient}/measurements",
+        Needs(Action::RecordBodyMeasurement),
+    ),
     page("GET", "/admin/staff", Needs(Action::ManageStaff)),
     page("POST", "/admin/staff", Needs(Action::ManageStaff)),
     page("GET", "/admin/staff/{staff}", Needs(Action::ManageStaff)),
     page("POST", "/admin/staff/{staff}", Needs(Action::ManageStaff)),
-    page("POST", "/admin/staff/{staff}/tokens", Needs(Action::ManageApiTokens)),
-    page("POST", "/admin/staff/{staff}/tokens/{token}/revoke", Needs(Action::ManageApiTokens)),
+    page(
+        "POST",
+        "/admin/staff/{staff}/tokens",
+        Needs(Action::ManageApiTokens),
+    ),
+    page(
+        "POST",
+        "/admin/staff/{staff}/tokens/{token}/revoke",
+        Needs(Action::ManageApiTokens),
+    ),
     page("GET", "/admin/clinic", Needs(Action::ManageClinic)),
     page("POST", "/admin/clinic", Needs(Action::ManageClinic)),
     page("GET", "/admin/audit", Needs(Action::ReadAudit)),
@@ -71,11 +101,23 @@ pub const ROUTES: &[RouteSpec] = &[
     api("POST", "/api/v1/patients", Action::CreatePatient),
     api("GET", "/api/v1/patients/{patient}", Action::ReadPatient),
     api("PUT", "/api/v1/patients/{patient}", Action::UpdatePatient),
-    api("POST", "/api/v1/patients/{patient}/measurements", Action::RecordBodyMeasurement),
+    api(
+        "POST",
+        "/api/v1/patients/{patient}/measurements",
+        Action::RecordBodyMeasurement,
+    ),
     api("GET", "/api/v1/inquiries", Action::ReadInquiry),
     api("GET", "/api/v1/inquiries/{inquiry}", Action::ReadInquiry),
-    api("PATCH", "/api/v1/inquiries/{inquiry}", Action::UpdateInquiry),
-    api("POST", "/api/v1/inquiries/{inquiry}/convert", Action::ConvertInquiry),
+    api(
+        "PATCH",
+        "/api/v1/inquiries/{inquiry}",
+        Action::UpdateInquiry,
+    ),
+    api(
+        "POST",
+        "/api/v1/inquiries/{inquiry}/convert",
+        Action::ConvertInquiry,
+    ),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -91,24 +133,44 @@ pub fn router(state: AppState) -> Router {
         .route("/contact/thanks", get(contact::thanks))
         .route("/", get(home::home))
         .route("/inquiries", get(inquiries::list))
-        .route("/inquiries/{id}", get(inquiries::show).post(inquiries::update))
+        .route(
+            "/inquiries/{id}",
+            get(inquiries::show).post(inquiries::update),
+        )
         .route("/inquiries/{id}/convert", post(inquiries::convert))
         .route("/patients", get(patients::search).post(patients::create))
         .route("/patients/new", get(patients::new_form))
         .route("/patients/{id}", get(patients::show).post(patients::update))
         .route("/patients/{id}/edit", get(patients::edit_form))
         .route("/patients/{id}/measurements", post(patients::measure))
-        .route("/admin/staff", get(admin::staff_list).post(admin::staff_create))
-        .route("/admin/staff/{id}", get(admin::staff_show).post(admin::staff_update))
+        .route(
+            "/admin/staff",
+            get(admin::staff_list).post(admin::staff_create),
+        )
+        .route(
+            "/admin/staff/{id}",
+            get(admin::staff_show).post(admin::staff_update),
+        )
         .route("/admin/staff/{id}/tokens", post(admin::token_create))
-        .route("/admin/staff/{id}/tokens/{token}/revoke", post(admin::token_revoke))
-        .route("/admin/clinic", get(admin::clinic_show).post(admin::clinic_update))
+        .route(
+            "/admin/staff/{id}/tokens/{token}/revoke",
+            post(admin::token_revoke),
+        )
+        .route(
+            "/admin/clinic",
+            get(admin::clinic_show).post(admin::clinic_update),
+        )
         .route("/admin/audit", get(admin::audit))
         .route(
             "/api/openapi.json",
             get(move || {
                 let body = openapi_json.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], body) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                }
             }),
         )
         .merge(api_routes)

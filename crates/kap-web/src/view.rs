@@ -25,20 +25,19 @@ fn sri(bytes: &[u8]) -> String {
 pub static HTMX_SRI: LazyLock<String> = LazyLock::new(|| sri(HTMX));
 pub static CSS_SRI: LazyLock<String> = LazyLock::new(|| sri(CSS));
 /// A short content hash for cache-busting the stylesheet URL.
-pub static CSS_VERSION: LazyLock<String> =
-    LazyLock::new(|| hex::encode(&Sha384::digest(CSS)[..6]));
+pub static CSS_VERSION: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha384::digest(CSS)[..6]));
 
-pub async fn static_file(
-    axum::extract::Path(name): axum::extract::Path<String>,
-) -> Response {
+pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let (body, kind): (&'static [u8], &str) = match name.as_str() {
         "style.css" => (CSS, "text/css; charset=utf-8"),
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut r = body.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_str(kind).unwrap_or(HeaderValue::from_static("text/plain")));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(kind).unwrap_or(HeaderValue::from_static("text/plain")),
+    );
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=86400"),

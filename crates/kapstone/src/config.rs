@@ -108,9 +108,9 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("kapstone.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("kapstone.db").display()))
     }
 
     pub fn audit_key_path(&self) -> PathBuf {
@@ -127,6 +127,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
     use figment::Jail;
@@ -151,8 +152,14 @@ mod tests {
             assert_eq!(c.listen, "0.0.0.0:9000");
             assert_eq!(c.session_idle_minutes, 20);
             assert!(c.secure_cookies());
-            let c = Config::load(None, Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() })
-                .map_err(|e| e.to_string())?;
+            let c = Config::load(
+                None,
+                Overrides {
+                    listen: Some("127.0.0.1:1".into()),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| e.to_string())?;
             assert_eq!(c.listen, "127.0.0.1:1");
             Ok(())
         });

@@ -16,9 +16,31 @@ const FIRST: &[&str] = &[
     "Hannah", "Tomas", "Aisha", "Felix", "Rosa", "Ivan", "Chloe", "Malik",
 ];
 const LAST: &[&str] = &[
-    "Rivera", "Chen", "Okafor", "Schmidt", "Patel", "Novak", "Haddad", "Kim", "Lindqvist",
-    "Moreau", "Santos", "Nguyen", "Brennan", "Kowalski", "Ferreira", "Adeyemi", "Tanaka",
-    "Larsen", "Ibrahim", "Costa", "Walsh", "Yilmaz", "Mendez", "Fischer", "Osei",
+    "Rivera",
+    "Chen",
+    "Okafor",
+    "Schmidt",
+    "Patel",
+    "Novak",
+    "Haddad",
+    "Kim",
+    "Lindqvist",
+    "Moreau",
+    "Santos",
+    "Nguyen",
+    "Brennan",
+    "Kowalski",
+    "Ferreira",
+    "Adeyemi",
+    "Tanaka",
+    "Larsen",
+    "Ibrahim",
+    "Costa",
+    "Walsh",
+    "Yilmaz",
+    "Mendez",
+    "Fischer",
+    "Osei",
 ];
 const WORDS: &[&str] = &[
     "maple", "harbor", "violet", "ember", "cobalt", "meadow", "lantern", "quartz", "willow",
@@ -61,7 +83,12 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let clinic = store.default_clinic().await?;
     let system = Actor::system();
     store
-        .update_clinic(&system, clinic.id, "Riverside KAP Clinic (demo)", &clinic.crisis_resources)
+        .update_clinic(
+            &system,
+            clinic.id,
+            "Riverside KAP Clinic (demo)",
+            &clinic.crisis_resources,
+        )
         .await?;
     let password = format!(
         "{}-{}-{}-{}",
@@ -73,10 +100,22 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let hash = kap_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
     let staff = [
         ("admin@demo.kapstone.test", "Ada Admin", Role::Admin),
-        ("prescriber@demo.kapstone.test", "Priya Prescriber", Role::Prescriber),
+        (
+            "prescriber@demo.kapstone.test",
+            "Priya Prescriber",
+            Role::Prescriber,
+        ),
         ("nurse@demo.kapstone.test", "Nina Nurse", Role::Nurse),
-        ("therapist@demo.kapstone.test", "Theo Therapist", Role::Therapist),
-        ("coordinator@demo.kapstone.test", "Cora Coordinator", Role::Coordinator),
+        (
+            "therapist@demo.kapstone.test",
+            "Theo Therapist",
+            Role::Therapist,
+        ),
+        (
+            "coordinator@demo.kapstone.test",
+            "Cora Coordinator",
+            Role::Coordinator,
+        ),
     ];
     let mut accounts = vec![];
     let mut coordinator = None;
@@ -86,7 +125,11 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
                 store.set_password(existing.id, &hash).await?;
                 existing.id
             }
-            None => store.create_staff(&system, email, name, &hash, clinic.id, role).await?,
+            None => {
+                store
+                    .create_staff(&system, email, name, &hash, clinic.id, role)
+                    .await?
+            }
         };
         if role == Role::Coordinator {
             coordinator = Some(id);
@@ -106,28 +149,42 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         }
     }
     let inquiries = (patients / 3).clamp(5, 2000);
-    let coord = Actor { staff_id: coordinator, kind: "system", clinic_id: Some(clinic.id), address: None };
+    let coord = Actor {
+        staff_id: coordinator,
+        kind: "system",
+        clinic_id: Some(clinic.id),
+        address: None,
+    };
     for i in 0..inquiries {
         let first = rng.pick(FIRST);
         let last = rng.pick(LAST);
         let form = ContactForm {
             name: format!("{first} {last}"),
-            email: format!("{}.{}{i}@example.org", first.to_lowercase(), last.to_lowercase()),
+            email: format!(
+                "{}.{}{i}@example.org",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ),
             phone: format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10000)),
             preferred_contact: ["email", "phone", "either"][rng.below(3) as usize].into(),
             message: rng.pick(MESSAGES).into(),
             consent: Some("yes".into()),
         };
         let Ok(sub) = form.parse() else { continue };
-        let id = store.submit_inquiry(&Actor::visitor(clinic.id, None), clinic.id, &sub).await?;
+        let id = store
+            .submit_inquiry(&Actor::visitor(clinic.id, None), clinic.id, &sub)
+            .await?;
         let status = match rng.below(10) {
             0..=4 => InquiryStatus::New,
             5..=7 => InquiryStatus::Contacted,
             _ => InquiryStatus::Closed,
         };
         if status != InquiryStatus::New {
-            let note = (status == InquiryStatus::Contacted).then_some("Called back; screening visit offered.");
-            store.update_inquiry(&coord, clinic.id, id, status, note).await?;
+            let note = (status == InquiryStatus::Contacted)
+                .then_some("Called back; screening visit offered.");
+            store
+                .update_inquiry(&coord, clinic.id, id, status, note)
+                .await?;
         }
     }
     tracing::info!(
@@ -147,18 +204,33 @@ fn patient(rng: &mut Rng, i: usize, today: NaiveDate) -> ImportedPatient {
         full_name: format!("{first} {last}"),
         date_of_birth: born.format("%Y-%m-%d").to_string(),
         sex: ["female", "male", "female", "male", "other", "unknown"][rng.below(6) as usize].into(),
-        email: format!("{}.{}{i}@example.org", first.to_lowercase(), last.to_lowercase()),
+        email: format!(
+            "{}.{}{i}@example.org",
+            first.to_lowercase(),
+            last.to_lowercase()
+        ),
         phone: format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10000)),
         preferred_contact: ["email", "phone", "either"][rng.below(3) as usize].into(),
         address: format!("{} Demo Street, Springfield", rng.below(900) + 1),
-        emergency_name: if rng.below(10) < 8 { format!("{} {last}", rng.pick(FIRST)) } else { String::new() },
+        emergency_name: if rng.below(10) < 8 {
+            format!("{} {last}", rng.pick(FIRST))
+        } else {
+            String::new()
+        },
         emergency_phone: String::new(),
-        emergency_relationship: ["Partner", "Parent", "Sibling", "Friend"][rng.below(4) as usize].into(),
+        emergency_relationship: ["Partner", "Parent", "Sibling", "Friend"][rng.below(4) as usize]
+            .into(),
     };
     let form = if form.emergency_name.is_empty() {
-        PatientForm { emergency_relationship: String::new(), ..form }
+        PatientForm {
+            emergency_relationship: String::new(),
+            ..form
+        }
     } else {
-        PatientForm { emergency_phone: format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10000)), ..form }
+        PatientForm {
+            emergency_phone: format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10000)),
+            ..form
+        }
     };
     // Parsing the generated form keeps demo data to the same rules as real input.
     let details = form.parse(today).unwrap_or_else(|_| {
@@ -179,10 +251,17 @@ fn patient(rng: &mut Rng, i: usize, today: NaiveDate) -> ImportedPatient {
             weight_g += rng.below(3000) as i64 - 1500;
             let m = MeasurementForm {
                 weight_kg: format!("{}.{}", weight_g / 1000, (weight_g % 1000) / 100),
-                height_cm: if v == 0 { height_cm.to_string() } else { String::new() },
+                height_cm: if v == 0 {
+                    height_cm.to_string()
+                } else {
+                    String::new()
+                },
             };
             m.parse().ok().map(|m| (kap_store::now().min(at), m))
         })
         .collect();
-    ImportedPatient { details, measurements }
+    ImportedPatient {
+        details,
+        measurements,
+    }
 }

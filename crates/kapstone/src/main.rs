@@ -15,7 +15,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "kapstone", version, about = "Clinical software for ketamine-assisted psychotherapy clinics")]
+#[command(
+    name = "kapstone",
+    version,
+    about = "Clinical software for ketamine-assisted psychotherapy clinics"
+)]
 struct Cli {
     /// Configuration file (TOML). Default: ./kapstone.toml if present.
     #[arg(long, global = true, env = "KAPSTONE_CONFIG")]
@@ -148,7 +152,10 @@ async fn run() -> Result<std::process::ExitCode> {
     };
     if demo && overrides.database_url.is_none() {
         // The demo never touches the real clinic database.
-        let dir = cli.data_dir.clone().unwrap_or_else(|| PathBuf::from("kapstone-data"));
+        let dir = cli
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("kapstone-data"));
         overrides.database_url = Some(format!("sqlite://{}", dir.join("demo.db").display()));
     }
     let config = Config::load(cli.config.as_deref(), overrides).map_err(anyhow::Error::msg)?;
@@ -165,7 +172,9 @@ async fn run() -> Result<std::process::ExitCode> {
             let store = open(&config, true).await?;
             if store.count_staff().await? == 0 {
                 println!("No staff accounts yet. Create the first administrator with:");
-                println!("  kapstone user add --email you@clinic.example --role admin --name \"Your Name\"");
+                println!(
+                    "  kapstone user add --email you@clinic.example --role admin --name \"Your Name\""
+                );
             }
             serve(&config, store, None).await?;
         }
@@ -181,19 +190,34 @@ async fn run() -> Result<std::process::ExitCode> {
             let store = open(&config, true).await?;
             println!("Database is up to date ({}).", store.db.backend());
         }
-        Command::User { command: UserCommand::Add { email, role, clinic, name } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    clinic,
+                    name,
+                },
+        } => {
             let store = open(&config, true).await?;
             add_user(&store, &email, &role, clinic.as_deref(), name.as_deref()).await?;
         }
-        Command::Clinic { command: ClinicCommand::Add { name, slug } } => {
+        Command::Clinic {
+            command: ClinicCommand::Add { name, slug },
+        } => {
             let store = open(&config, true).await?;
             let c = store.create_clinic(name.trim(), slug.trim()).await?;
             println!("Clinic \"{}\" added (short name {}).", c.name, c.slug);
         }
-        Command::Token { command: TokenCommand::Create { email, label } } => {
+        Command::Token {
+            command: TokenCommand::Create { email, label },
+        } => {
             let store = open(&config, true).await?;
             let email = email.trim().to_lowercase();
-            let account = store.staff_login(&email).await?.context("no staff account with that email")?;
+            let account = store
+                .staff_login(&email)
+                .await?
+                .context("no staff account with that email")?;
             if !account.active {
                 bail!("that account is deactivated");
             }
@@ -203,14 +227,24 @@ async fn run() -> Result<std::process::ExitCode> {
                 .into_iter()
                 .next()
                 .context("that account belongs to no clinic")?;
-            let (_, raw) = store.create_api_token(&Actor::system(), account.id, clinic.id, &label).await?;
+            let (_, raw) = store
+                .create_api_token(&Actor::system(), account.id, clinic.id, &label)
+                .await?;
             println!("{raw}");
-            eprintln!("API token for {email} in {}: shown once; store it safely.", clinic.name);
+            eprintln!(
+                "API token for {email} in {}: shown once; store it safely.",
+                clinic.name
+            );
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let key_path = config.audit_key_path();
             if !key_path.exists() {
-                bail!("audit key {} not found: the chain cannot be verified without it", key_path.display());
+                bail!(
+                    "audit key {} not found: the chain cannot be verified without it",
+                    key_path.display()
+                );
             }
             let store = open(&config, false).await?;
             let v = store.verify_audit().await?;
@@ -232,12 +266,21 @@ async fn run() -> Result<std::process::ExitCode> {
                     }
                     store.db.backup_sqlite(&to.display().to_string()).await?;
                     println!("Backup written to {}.", to.display());
-                    println!("Keep the audit key ({}) safe as well: the audit trail cannot be verified without it.", config.audit_key_path().display());
+                    println!(
+                        "Keep the audit key ({}) safe as well: the audit trail cannot be verified without it.",
+                        config.audit_key_path().display()
+                    );
                 }
                 Db::Postgres(_) => {
                     println!("PostgreSQL is backed up with its own tools, for example:");
-                    println!("  pg_dump --format=custom --file={} \"$DATABASE_URL\"", to.display());
-                    println!("and restored with pg_restore. Keep the audit key ({}) with the backup.", config.audit_key_path().display());
+                    println!(
+                        "  pg_dump --format=custom --file={} \"$DATABASE_URL\"",
+                        to.display()
+                    );
+                    println!(
+                        "and restored with pg_restore. Keep the audit key ({}) with the backup.",
+                        config.audit_key_path().display()
+                    );
                 }
             }
         }
@@ -259,8 +302,10 @@ fn remove_sqlite_files(db: &Path) -> Result<()> {
 fn audit_key(config: &Config, create: bool) -> Result<AuditKey> {
     let path = config.audit_key_path();
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        return AuditKey::from_hex(&text).with_context(|| format!("{} is not a valid audit key", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return AuditKey::from_hex(&text)
+            .with_context(|| format!("{} is not a valid audit key", path.display()));
     }
     if !create {
         bail!("audit key {} not found", path.display());
@@ -270,7 +315,10 @@ fn audit_key(config: &Config, create: bool) -> Result<AuditKey> {
     }
     let key = AuditKey::from_hex(&kap_store::random_hex(32)).context("generating the audit key")?;
     write_private(&path, &key.to_hex())?;
-    tracing::info!("created audit key {}; back it up apart from the database", path.display());
+    tracing::info!(
+        "created audit key {}; back it up apart from the database",
+        path.display()
+    );
     Ok(key)
 }
 
@@ -283,7 +331,9 @@ fn write_private(path: &Path, content: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(content.as_bytes())?;
     f.sync_all()?;
     Ok(())
@@ -306,25 +356,55 @@ async fn open(config: &Config, migrate: bool) -> Result<Store> {
     Ok(store)
 }
 
-async fn add_user(store: &Store, email: &str, role: &str, clinic: Option<&str>, name: Option<&str>) -> Result<()> {
-    let email = kap_domain::person::Email::parse(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+async fn add_user(
+    store: &Store,
+    email: &str,
+    role: &str,
+    clinic: Option<&str>,
+    name: Option<&str>,
+) -> Result<()> {
+    let email =
+        kap_domain::person::Email::parse(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
     let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let clinic = match clinic {
-        Some(slug) => store.clinic_by_slug(slug).await.with_context(|| format!("no clinic with short name \"{slug}\" (add it with `kapstone clinic add`)"))?,
+        Some(slug) => store.clinic_by_slug(slug).await.with_context(|| {
+            format!("no clinic with short name \"{slug}\" (add it with `kapstone clinic add`)")
+        })?,
         None => store.default_clinic().await?,
     };
-    let default_name = email.as_str().split('@').next().unwrap_or("staff").to_owned();
+    let default_name = email
+        .as_str()
+        .split('@')
+        .next()
+        .unwrap_or("staff")
+        .to_owned();
     let name = kap_domain::person::PersonName::parse(name.unwrap_or(&default_name))
         .map_err(|e| anyhow::anyhow!("name: {e}"))?;
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\n', '\r']).to_owned();
-    kap_domain::password::check_strength(&password, email.as_str()).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    kap_domain::password::check_strength(&password, email.as_str())
+        .map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let hash = kap_web::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
     store
-        .create_staff(&Actor::system(), email.as_str(), name.as_str(), &hash, clinic.id, role)
+        .create_staff(
+            &Actor::system(),
+            email.as_str(),
+            name.as_str(),
+            &hash,
+            clinic.id,
+            role,
+        )
         .await?;
-    println!("Added {} ({}) as {} in {}.", name, email, role.label(), clinic.name);
+    println!(
+        "Added {} ({}) as {} in {}.",
+        name,
+        email,
+        role.label(),
+        clinic.name
+    );
     Ok(())
 }
 
@@ -342,7 +422,10 @@ async fn serve(config: &Config, store: Store, demo_logins: Option<demo::DemoLogi
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    println!("Kapstone is running at http://{addr}/ ({} database)", store.db.backend());
+    println!(
+        "Kapstone is running at http://{addr}/ ({} database)",
+        store.db.backend()
+    );
     if let Some(logins) = demo_logins {
         println!();
         println!("Demo clinic logins (one password for all, new each run):");
@@ -352,9 +435,12 @@ async fn serve(config: &Config, store: Store, demo_logins: Option<demo::DemoLogi
         println!("  password:    {}", logins.password);
         println!("The public contact form is at http://{addr}/contact");
     }
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     store.db.close().await;
     Ok(())
 }
@@ -365,7 +451,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -15,30 +15,62 @@ fn submission(name: &str) -> kap_domain::inquiry::ContactSubmission {
     .expect("valid")
 }
 
-both_backends!(inquiry_is_converted_into_a_patient_once, |store: Store| async move {
-    let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
-    let visitor = Actor::visitor(clinic, Some("10.0.0.9".into()));
-    let id = store.submit_inquiry(&visitor, clinic, &submission("Jordan Rivera")).await.expect("submit");
-    let list = store.list_inquiries(&actor, clinic, Some(InquiryStatus::New), None, 50).await.expect("list");
-    assert_eq!(list.len(), 1);
-    store.update_inquiry(&actor, clinic, id, InquiryStatus::Contacted, Some("Left a voicemail")).await.expect("update");
-    let (inq, notes) = store.inquiry(&actor, clinic, id).await.expect("read");
-    assert_eq!(inq.status(), InquiryStatus::Contacted);
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].body, "Left a voicemail");
-    let pid = store
-        .convert_inquiry(&actor, clinic, id, &crate::patient::details("Jordan Rivera"))
-        .await
-        .expect("convert");
-    let (inq, _) = store.inquiry(&actor, clinic, id).await.expect("read");
-    assert_eq!(inq.status(), InquiryStatus::Converted);
-    assert_eq!(inq.patient_id, Some(pid));
-    let again = store.convert_inquiry(&actor, clinic, id, &crate::patient::details("Jordan Rivera")).await;
-    assert!(matches!(again, Err(StoreError::Conflict(_))));
-    let reopen = store.update_inquiry(&actor, clinic, id, InquiryStatus::New, None).await;
-    assert!(matches!(reopen, Err(StoreError::Conflict(_))));
-    assert!(store.verify_audit().await.expect("verify").broken.is_none());
-});
+both_backends!(
+    inquiry_is_converted_into_a_patient_once,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let visitor = Actor::visitor(clinic, Some("10.0.0.9".into()));
+        let id = store
+            .submit_inquiry(&visitor, clinic, &submission("Jordan Rivera"))
+            .await
+            .expect("submit");
+        let list = store
+            .list_inquiries(&actor, clinic, Some(InquiryStatus::New), None, 50)
+            .await
+            .expect("list");
+        assert_eq!(list.len(), 1);
+        store
+            .update_inquiry(
+                &actor,
+                clinic,
+                id,
+                InquiryStatus::Contacted,
+                Some("Left a voicemail"),
+            )
+            .await
+            .expect("update");
+        let (inq, notes) = store.inquiry(&actor, clinic, id).await.expect("read");
+        assert_eq!(inq.status(), InquiryStatus::Contacted);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].body, "Left a voicemail");
+        let pid = store
+            .convert_inquiry(
+                &actor,
+                clinic,
+                id,
+                &crate::patient::details("Jordan Rivera"),
+            )
+            .await
+            .expect("convert");
+        let (inq, _) = store.inquiry(&actor, clinic, id).await.expect("read");
+        assert_eq!(inq.status(), InquiryStatus::Converted);
+        assert_eq!(inq.patient_id, Some(pid));
+        let again = store
+            .convert_inquiry(
+                &actor,
+                clinic,
+                id,
+                &crate::patient::details("Jordan Rivera"),
+            )
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))));
+        let reopen = store
+            .update_inquiry(&actor, clinic, id, InquiryStatus::New, None)
+            .await;
+        assert!(matches!(reopen, Err(StoreError::Conflict(_))));
+        assert!(store.verify_audit().await.expect("verify").broken.is_none());
+    }
+);
 
 both_backends!(inquiries_stay_in_their_clinic, |store: Store| async move {
     let (a, _) = clinic_with(&store, "a", Role::Coordinator).await;
@@ -47,6 +79,15 @@ both_backends!(inquiries_stay_in_their_clinic, |store: Store| async move {
         .submit_inquiry(&Actor::visitor(a, None), a, &submission("Jordan Rivera"))
         .await
         .expect("submit");
-    assert!(matches!(store.inquiry(&actor_b, b, id).await, Err(StoreError::NotFound)));
-    assert!(store.list_inquiries(&actor_b, b, None, None, 50).await.expect("list").is_empty());
+    assert!(matches!(
+        store.inquiry(&actor_b, b, id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .list_inquiries(&actor_b, b, None, None, 50)
+            .await
+            .expect("list")
+            .is_empty()
+    );
 });

@@ -18,7 +18,9 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let store = kap_store::testing::store("sqlite").await.expect("sqlite store");
+                let store = kap_store::testing::store("sqlite")
+                    .await
+                    .expect("sqlite store");
                 ($body)(store).await;
             }
             #[tokio::test]
@@ -27,7 +29,9 @@ macro_rules! both_backends {
                     eprintln!("skipped: KAPSTONE_TEST_PG_URL is not set");
                     return;
                 }
-                let store = kap_store::testing::store("postgres").await.expect("postgres store");
+                let store = kap_store::testing::store("postgres")
+                    .await
+                    .expect("postgres store");
                 ($body)(store).await;
             }
         }

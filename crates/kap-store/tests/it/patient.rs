@@ -20,75 +20,148 @@ pub fn details(name: &str) -> PatientDetails {
 both_backends!(patient_round_trips_and_updates, |store: Store| async move {
     let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
     let d = details("Jordan Rivera");
-    let id = store.create_patient(&actor, clinic, &d).await.expect("create");
+    let id = store
+        .create_patient(&actor, clinic, &d)
+        .await
+        .expect("create");
     let (p, ms) = store.patient(&actor, clinic, id).await.expect("read");
     assert_eq!(p.details(), Some(d.clone()));
     assert!(ms.is_empty());
     let mut d2 = d.clone();
     d2.full_name = kap_domain::person::PersonName::parse("Jordan Rivera-Smith").expect("name");
-    store.update_patient(&actor, clinic, id, &d2).await.expect("update");
+    store
+        .update_patient(&actor, clinic, id, &d2)
+        .await
+        .expect("update");
     let (p, _) = store.patient(&actor, clinic, id).await.expect("read");
     assert_eq!(p.full_name, "Jordan Rivera-Smith");
 });
 
-both_backends!(patients_of_another_clinic_are_not_found, |store: Store| async move {
-    let (a, actor_a) = clinic_with(&store, "a", Role::Coordinator).await;
-    let (b, actor_b) = clinic_with(&store, "b", Role::Coordinator).await;
-    let id = store.create_patient(&actor_a, a, &details("Jordan Rivera")).await.expect("create");
-    assert!(matches!(store.patient(&actor_b, b, id).await, Err(StoreError::NotFound)));
-    let found = store
-        .search_patients(&actor_b, b, &PatientQuery::All, None, 50)
-        .await
-        .expect("search");
-    assert!(found.is_empty());
-});
-
-both_backends!(search_by_name_dob_email_phone_with_keyset_pages, |store: Store| async move {
-    let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
-    for n in ["Ana Lima", "Bo Chen", "Cy Diaz", "Dee Ek", "Eve Fox", "Ann Marie Lopez"] {
-        store.create_patient(&actor, clinic, &details(n)).await.expect("create");
+both_backends!(
+    patients_of_another_clinic_are_not_found,
+    |store: Store| async move {
+        let (a, actor_a) = clinic_with(&store, "a", Role::Coordinator).await;
+        let (b, actor_b) = clinic_with(&store, "b", Role::Coordinator).await;
+        let id = store
+            .create_patient(&actor_a, a, &details("Jordan Rivera"))
+            .await
+            .expect("create");
+        assert!(matches!(
+            store.patient(&actor_b, b, id).await,
+            Err(StoreError::NotFound)
+        ));
+        let found = store
+            .search_patients(&actor_b, b, &PatientQuery::All, None, 50)
+            .await
+            .expect("search");
+        assert!(found.is_empty());
     }
-    let q = |s: &str| PatientQuery::parse(s);
-    let names = |v: Vec<kap_store::patient::PatientSummary>| {
-        v.into_iter().map(|p| p.full_name).collect::<Vec<_>>()
-    };
-    let r = store.search_patients(&actor, clinic, &q("an"), None, 50).await.expect("s");
-    assert_eq!(names(r), vec!["Ana Lima", "Ann Marie Lopez"]);
-    let r = store.search_patients(&actor, clinic, &q("lopez"), None, 50).await.expect("s");
-    assert_eq!(names(r), vec!["Ann Marie Lopez"]);
-    let r = store.search_patients(&actor, clinic, &q("bo.chen@example.org"), None, 50).await.expect("s");
-    assert_eq!(names(r), vec!["Bo Chen"]);
-    let r = store.search_patients(&actor, clinic, &q("1984-03-02"), None, 50).await.expect("s");
-    assert_eq!(r.len(), 6);
-    let r = store.search_patients(&actor, clinic, &q("010-2030"), None, 50).await.expect("s");
-    assert_eq!(r.len(), 6);
-    let r = store.search_patients(&actor, clinic, &q("100%_"), None, 50).await.expect("s");
-    assert!(r.is_empty());
-    // Pages of two, following the keyset, visit everyone once in name order.
-    let mut seen = vec![];
-    let mut after = None;
-    loop {
-        let page = store.search_patients(&actor, clinic, &PatientQuery::All, after, 2).await.expect("page");
-        if page.is_empty() {
-            break;
+);
+
+both_backends!(
+    search_by_name_dob_email_phone_with_keyset_pages,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        for n in [
+            "Ana Lima",
+            "Bo Chen",
+            "Cy Diaz",
+            "Dee Ek",
+            "Eve Fox",
+            "Ann Marie Lopez",
+        ] {
+            store
+                .create_patient(&actor, clinic, &details(n))
+                .await
+                .expect("create");
         }
-        after = page.last().map(|p| p.id);
-        seen.extend(names(page));
+        let q = |s: &str| PatientQuery::parse(s);
+        let names = |v: Vec<kap_store::patient::PatientSummary>| {
+            v.into_iter().map(|p| p.full_name).collect::<Vec<_>>()
+        };
+        let r = store
+            .search_patients(&actor, clinic, &q("an"), None, 50)
+            .await
+            .expect("s");
+        assert_eq!(names(r), vec!["Ana Lima", "Ann Marie Lopez"]);
+        let r = store
+            .search_patients(&actor, clinic, &q("lopez"), None, 50)
+            .await
+            .expect("s");
+        assert_eq!(names(r), vec!["Ann Marie Lopez"]);
+        let r = store
+            .search_patients(&actor, clinic, &q("bo.chen@example.org"), None, 50)
+            .await
+            .expect("s");
+        assert_eq!(names(r), vec!["Bo Chen"]);
+        let r = store
+            .search_patients(&actor, clinic, &q("1984-03-02"), None, 50)
+            .await
+            .expect("s");
+        assert_eq!(r.len(), 6);
+        let r = store
+            .search_patients(&actor, clinic, &q("010-2030"), None, 50)
+            .await
+            .expect("s");
+        assert_eq!(r.len(), 6);
+        let r = store
+            .search_patients(&actor, clinic, &q("100%_"), None, 50)
+            .await
+            .expect("s");
+        assert!(r.is_empty());
+        // Pages of two, following the keyset, visit everyone once in name order.
+        let mut seen = vec![];
+        let mut after = None;
+        loop {
+            let page = store
+                .search_patients(&actor, clinic, &PatientQuery::All, after, 2)
+                .await
+                .expect("page");
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|p| p.id);
+            seen.extend(names(page));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                "Ana Lima",
+                "Ann Marie Lopez",
+                "Bo Chen",
+                "Cy Diaz",
+                "Dee Ek",
+                "Eve Fox"
+            ]
+        );
     }
-    assert_eq!(seen, vec!["Ana Lima", "Ann Marie Lopez", "Bo Chen", "Cy Diaz", "Dee Ek", "Eve Fox"]);
-});
+);
 
-both_backends!(measurements_are_kept_as_history, |store: Store| async move {
-    let (clinic, actor) = clinic_with(&store, "a", Role::Nurse).await;
-    let id = store.create_patient(&actor, clinic, &details("Ana Lima")).await.expect("create");
-    for (w, h) in [("70.5", "170"), ("69", "")] {
-        let m = MeasurementForm { weight_kg: w.into(), height_cm: h.into() }.parse().expect("m");
-        store.record_measurement(&actor, clinic, id, &m).await.expect("record");
+both_backends!(
+    measurements_are_kept_as_history,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Nurse).await;
+        let id = store
+            .create_patient(&actor, clinic, &details("Ana Lima"))
+            .await
+            .expect("create");
+        for (w, h) in [("70.5", "170"), ("69", "")] {
+            let m = MeasurementForm {
+                weight_kg: w.into(),
+                height_cm: h.into(),
+            }
+            .parse()
+            .expect("m");
+            store
+                .record_measurement(&actor, clinic, id, &m)
+                .await
+                .expect("record");
+        }
+        let (_, ms) = store.patient(&actor, clinic, id).await.expect("read");
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].weight_g, Some(69_000));
+        assert_eq!(ms[0].height_mm, None);
+        assert_eq!(ms[1].weight_g, Some(70_500));
+        assert_eq!(ms[1].height_mm, Some(1_700));
     }
-    let (_, ms) = store.patient(&actor, clinic, id).await.expect("read");
-    assert_eq!(ms.len(), 2);
-    assert_eq!(ms[0].weight_g, Some(69_000));
-    assert_eq!(ms[0].height_mm, None);
-    assert_eq!(ms[1].weight_g, Some(70_500));
-    assert_eq!(ms[1].height_mm, Some(1_700));
-});
+);

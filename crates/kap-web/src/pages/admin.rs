@@ -46,13 +46,23 @@ pub struct NewStaffForm {
     password: String,
 }
 
-async fn staff_page(st: &AppState, staff: &Staff, notice: Option<&str>, form: NewStaffForm, errors: FieldErrors, status: StatusCode) -> AppResult<Response> {
+async fn staff_page(
+    st: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    form: NewStaffForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
     let list = st.store.staff_of_clinic(staff.clinic_id()).await?;
     Ok(render(
         &StaffPage {
             shell: Shell::staff(staff, "Staff", "staff").with_notice(notice),
             staff: list,
-            form: NewStaffForm { password: String::new(), ..form },
+            form: NewStaffForm {
+                password: String::new(),
+                ..form
+            },
             errors,
             roles: roles(),
         },
@@ -65,9 +75,24 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn staff_list(State(st): State<AppState>, staff: Staff, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn staff_list(
+    State(st): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     staff.require(Action::ManageStaff)?;
-    staff_page(&st, &staff, q.notice.as_deref(), NewStaffForm { role: "nurse".into(), ..Default::default() }, FieldErrors::new(), StatusCode::OK).await
+    staff_page(
+        &st,
+        &staff,
+        q.notice.as_deref(),
+        NewStaffForm {
+            role: "nurse".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn staff_create(
@@ -84,13 +109,40 @@ pub async fn staff_create(
         errors.check("password", check_strength(&form.password, e.as_str()));
     }
     let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty()) else {
-        return staff_page(&st, &staff, None, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return staff_page(
+            &st,
+            &staff,
+            None,
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let hash = hash_password_blocking(form.password.clone()).await?;
-    match st.store.create_staff(&staff.actor(), email.as_str(), name.as_str(), &hash, staff.clinic_id(), role).await {
+    match st
+        .store
+        .create_staff(
+            &staff.actor(),
+            email.as_str(),
+            name.as_str(),
+            &hash,
+            staff.clinic_id(),
+            role,
+        )
+        .await
+    {
         Ok(_) => Ok(see_other("/admin/staff?notice=staff-created")),
         Err(StoreError::Conflict(m)) => {
-            staff_page(&st, &staff, None, form, FieldErrors::single("email", m), StatusCode::CONFLICT).await
+            staff_page(
+                &st,
+                &staff,
+                None,
+                form,
+                FieldErrors::single("email", m),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -115,7 +167,28 @@ impl MemberPage {
     }
 }
 
-async fn member_page(st: &AppState, staff: &Staff, id: Uuid, notice: Option<&str>, new_token: Option<String>, problem: Option<String>, errors: FieldErrors, status: StatusCode) -> AppResult<Response> {
+/// What a member page shows beyond the account itself.
+#[derive(Default)]
+struct MemberExtras<'a> {
+    notice: Option<&'a str>,
+    new_token: Option<String>,
+    problem: Option<String>,
+    errors: FieldErrors,
+}
+
+async fn member_page(
+    st: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    extras: MemberExtras<'_>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let MemberExtras {
+        notice,
+        new_token,
+        problem,
+        errors,
+    } = extras;
     let member = st.store.staff_member(staff.clinic_id(), id).await?;
     let tokens = st.store.api_tokens_of(id).await?;
     Ok(render(
@@ -133,10 +206,25 @@ async fn member_page(st: &AppState, staff: &Staff, id: Uuid, notice: Option<&str
     ))
 }
 
-pub async fn staff_show(State(st): State<AppState>, staff: Staff, Path(id): Path<String>, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn staff_show(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     staff.require(Action::ManageStaff)?;
     let id = parse_id(&id)?;
-    member_page(&st, &staff, id, q.notice.as_deref(), None, None, FieldErrors::new(), StatusCode::OK).await
+    member_page(
+        &st,
+        &staff,
+        id,
+        MemberExtras {
+            notice: q.notice.as_deref(),
+            ..Default::default()
+        },
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -157,11 +245,43 @@ pub async fn staff_update(
     let id = parse_id(&id)?;
     let Ok(role) = form.role.parse::<Role>() else {
         let e = FieldErrors::single("role", "Please choose a role.");
-        return member_page(&st, &staff, id, None, None, None, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return member_page(
+            &st,
+            &staff,
+            id,
+            MemberExtras {
+                errors: e,
+                ..Default::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
-    match st.store.update_staff(&staff.actor(), staff.clinic_id(), id, role, form.active.is_some()).await {
+    match st
+        .store
+        .update_staff(
+            &staff.actor(),
+            staff.clinic_id(),
+            id,
+            role,
+            form.active.is_some(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other(&format!("/admin/staff/{id}?notice=saved"))),
-        Err(StoreError::Conflict(m)) => member_page(&st, &staff, id, None, None, Some(m), FieldErrors::new(), StatusCode::CONFLICT).await,
+        Err(StoreError::Conflict(m)) => {
+            member_page(
+                &st,
+                &staff,
+                id,
+                MemberExtras {
+                    problem: Some(m),
+                    ..Default::default()
+                },
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -185,15 +305,40 @@ pub async fn token_create(
         Ok(l) => l,
         Err(e) => {
             let e = FieldErrors::single("label", e.to_string());
-            return member_page(&st, &staff, id, None, None, None, e, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return member_page(
+                &st,
+                &staff,
+                id,
+                MemberExtras {
+                    errors: e,
+                    ..Default::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     if !member.active {
-        return Err(AppError::Conflict("This account is deactivated; it cannot get API tokens.".into()));
+        return Err(AppError::Conflict(
+            "This account is deactivated; it cannot get API tokens.".into(),
+        ));
     }
-    let (_, raw) = st.store.create_api_token(&staff.actor(), id, staff.clinic_id(), label.as_str()).await?;
+    let (_, raw) = st
+        .store
+        .create_api_token(&staff.actor(), id, staff.clinic_id(), label.as_str())
+        .await?;
     // The token is shown once, on this response, and never again.
-    member_page(&st, &staff, id, None, Some(raw), None, FieldErrors::new(), StatusCode::OK).await
+    member_page(
+        &st,
+        &staff,
+        id,
+        MemberExtras {
+            new_token: Some(raw),
+            ..Default::default()
+        },
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn token_revoke(
@@ -206,8 +351,12 @@ pub async fn token_revoke(
     let id = parse_id(&id)?;
     let token_id = parse_id(&token_id)?;
     st.store.staff_member(staff.clinic_id(), id).await?;
-    st.store.revoke_api_token(&staff.actor(), id, token_id).await?;
-    Ok(see_other(&format!("/admin/staff/{id}?notice=token-revoked")))
+    st.store
+        .revoke_api_token(&staff.actor(), id, token_id)
+        .await?;
+    Ok(see_other(&format!(
+        "/admin/staff/{id}?notice=token-revoked"
+    )))
 }
 
 #[derive(Template)]
@@ -240,7 +389,11 @@ fn audit_row(v: AuditView) -> AuditRow {
             k => k.to_owned(),
         },
     };
-    let who = if v.actor_kind == "api" { format!("{who} (API)") } else { who };
+    let who = if v.actor_kind == "api" {
+        format!("{who} (API)")
+    } else {
+        who
+    };
     AuditRow {
         when: v.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         who,
@@ -263,7 +416,11 @@ pub struct AuditQuery {
     before: Option<i64>,
 }
 
-pub async fn audit(State(st): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn audit(
+    State(st): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     staff.require(Action::ReadAudit)?;
     const PAGE: i64 = 100;
     let filter = AuditFilter {
@@ -272,7 +429,10 @@ pub async fn audit(State(st): State<AppState>, staff: Staff, Query(q): Query<Aud
         before: q.before,
         limit: PAGE + 1,
     };
-    let mut rows = st.store.audit_rows(&staff.actor(), staff.clinic_id(), &filter).await?;
+    let mut rows = st
+        .store
+        .audit_rows(&staff.actor(), staff.clinic_id(), &filter)
+        .await?;
     let older = if rows.len() as i64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(|r| r.seq)
@@ -302,12 +462,17 @@ struct ClinicPage {
     errors: FieldErrors,
 }
 
-pub async fn clinic_show(State(st): State<AppState>, staff: Staff, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn clinic_show(
+    State(st): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
     staff.require(Action::ManageClinic)?;
     let c = st.store.clinic(staff.clinic_id()).await?;
     Ok(render(
         &ClinicPage {
-            shell: Shell::staff(&staff, "Clinic settings", "staff").with_notice(q.notice.as_deref()),
+            shell: Shell::staff(&staff, "Clinic settings", "staff")
+                .with_notice(q.notice.as_deref()),
             clinic_name: c.name,
             crisis_resources: c.crisis_resources,
             errors: FieldErrors::new(),
@@ -324,14 +489,20 @@ pub struct ClinicForm {
     crisis_resources: String,
 }
 
-pub async fn clinic_update(State(st): State<AppState>, staff: Staff, CsrfForm(form): CsrfForm<ClinicForm>) -> AppResult<Response> {
+pub async fn clinic_update(
+    State(st): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<ClinicForm>,
+) -> AppResult<Response> {
     staff.require(Action::ManageClinic)?;
     let mut errors = FieldErrors::new();
     let name = errors.check("name", ShortText::parse(&form.name));
     let crisis = errors.check("crisis_resources", Message::parse(&form.crisis_resources));
     match (name, crisis) {
         (Some(n), Some(c)) if errors.is_empty() => {
-            st.store.update_clinic(&staff.actor(), staff.clinic_id(), n.as_str(), c.as_str()).await?;
+            st.store
+                .update_clinic(&staff.actor(), staff.clinic_id(), n.as_str(), c.as_str())
+                .await?;
             Ok(see_other("/admin/clinic?notice=saved"))
         }
         _ => Ok(render(

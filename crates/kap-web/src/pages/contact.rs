@@ -91,7 +91,10 @@ fn page(
             form,
             consent,
             errors,
-            options: PreferredContact::ALL.iter().map(|p| (p.as_str(), p.label())).collect(),
+            options: PreferredContact::ALL
+                .iter()
+                .map(|p| (p.as_str(), p.label()))
+                .collect(),
         },
         status,
     );
@@ -118,7 +121,14 @@ pub async fn show(
         preferred_contact: "email".into(),
         ..Default::default()
     };
-    Ok(page(&st, &headers, &clinic, form, FieldErrors::new(), StatusCode::OK))
+    Ok(page(
+        &st,
+        &headers,
+        &clinic,
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    ))
 }
 
 pub async fn submit(
@@ -155,7 +165,9 @@ pub async fn submit(
     match form.parse() {
         Ok(submission) => {
             let actor = Actor::visitor(clinic.id, Some(address));
-            st.store.submit_inquiry(&actor, clinic.id, &submission).await?;
+            st.store
+                .submit_inquiry(&actor, clinic.id, &submission)
+                .await?;
             Ok(see_other(&thanks))
         }
         Err(errors) => Ok(page(

@@ -53,7 +53,13 @@ pub async fn list(
     let filter = InquiryStatus::parse(&status_text);
     let mut inquiries = st
         .store
-        .list_inquiries(&staff.actor(), staff.clinic_id(), filter, opt_id(&q.before), PAGE + 1)
+        .list_inquiries(
+            &staff.actor(),
+            staff.clinic_id(),
+            filter,
+            opt_id(&q.before),
+            PAGE + 1,
+        )
         .await?;
     // "Open" (the default) is everything not yet converted or closed.
     if status_text == "open" {
@@ -126,7 +132,10 @@ async fn detail_page(
     extra: Extra,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (inquiry, notes) = st.store.inquiry(&staff.actor(), staff.clinic_id(), id).await?;
+    let (inquiry, notes) = st
+        .store
+        .inquiry(&staff.actor(), staff.clinic_id(), id)
+        .await?;
     let convert = extra.convert.unwrap_or_else(|| convert_form_for(&inquiry));
     Ok(render(
         &DetailPage {
@@ -200,16 +209,38 @@ pub async fn update(
         convert_errors: FieldErrors::new(),
     };
     let (Some(status), Some(note)) = (status, note) else {
-        return detail_page(&st, &staff, id, None, fail(errors, None), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return detail_page(
+            &st,
+            &staff,
+            id,
+            None,
+            fail(errors, None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     match st
         .store
-        .update_inquiry(&staff.actor(), staff.clinic_id(), id, status, note.as_ref().map(|n| n.as_str()))
+        .update_inquiry(
+            &staff.actor(),
+            staff.clinic_id(),
+            id,
+            status,
+            note.as_ref().map(|n| n.as_str()),
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!("/inquiries/{id}?notice=saved"))),
         Err(kap_store::StoreError::Conflict(m)) => {
-            detail_page(&st, &staff, id, None, fail(FieldErrors::new(), Some(m)), StatusCode::CONFLICT).await
+            detail_page(
+                &st,
+                &staff,
+                id,
+                None,
+                fail(FieldErrors::new(), Some(m)),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -251,7 +282,15 @@ pub async fn convert(
                 convert: Some(form),
                 convert_errors: errors,
             };
-            detail_page(&st, &staff, id, None, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+            detail_page(
+                &st,
+                &staff,
+                id,
+                None,
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }

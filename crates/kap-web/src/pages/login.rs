@@ -32,7 +32,13 @@ pub struct LoginForm {
     password: String,
 }
 
-fn login_page(headers: &HeaderMap, secure: bool, email: String, problem: Option<String>, status: StatusCode) -> Response {
+fn login_page(
+    headers: &HeaderMap,
+    secure: bool,
+    email: String,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Response {
     let (token, fresh) = pre_session_token(headers);
     let mut r = render(
         &LoginPage {
@@ -42,14 +48,22 @@ fn login_page(headers: &HeaderMap, secure: bool, email: String, problem: Option<
         },
         status,
     );
-    if fresh && let Ok(v) = HeaderValue::from_str(&set_cookie(PRE_SESSION_COOKIE, &token, secure, None)) {
+    if fresh
+        && let Ok(v) = HeaderValue::from_str(&set_cookie(PRE_SESSION_COOKIE, &token, secure, None))
+    {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
 
 pub async fn show(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    login_page(&headers, st.config.secure_cookies, String::new(), None, StatusCode::OK)
+    login_page(
+        &headers,
+        st.config.secure_cookies,
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
 }
 
 pub async fn submit(
@@ -62,29 +76,47 @@ pub async fn submit(
     let email = form.email.trim().to_lowercase();
     let address = addr.unwrap_or_else(|| "unknown".into());
     let since = kap_store::now() - cfg.throttle_window;
-    let (by_email, by_address) = st.store.recent_login_failures(&email, &address, since).await?;
+    let (by_email, by_address) = st
+        .store
+        .recent_login_failures(&email, &address, since)
+        .await?;
     if by_email >= cfg.max_failures_per_account || by_address >= cfg.max_failures_per_address {
         let mins = cfg.throttle_window.num_minutes();
         return Ok(login_page(
             &headers,
             cfg.secure_cookies,
             email,
-            Some(format!("Too many failed attempts. Wait {mins} minutes and try again, or ask an administrator to help.")),
+            Some(format!(
+                "Too many failed attempts. Wait {mins} minutes and try again, or ask an administrator to help."
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         ));
     }
     let account = st.store.staff_login(&email).await?;
-    let ok = verify_password_blocking(form.password, account.as_ref().map(|a| a.password_hash.clone())).await;
+    let ok = verify_password_blocking(
+        form.password,
+        account.as_ref().map(|a| a.password_hash.clone()),
+    )
+    .await;
     let account = account.filter(|a| ok && a.active);
     let membership = match &account {
         Some(a) => st.store.memberships(a.id).await?.into_iter().next(),
         None => None,
     };
     let (Some(account), Some((clinic, _role))) = (account, membership) else {
-        st.store.record_login_attempt(&email, &address, false).await?;
-        let actor = Actor { address: Some(address), ..Actor::system() };
         st.store
-            .audit_only(&actor, AuditAction::LoginFailed, Subject::none().with_detail(email.clone()))
+            .record_login_attempt(&email, &address, false)
+            .await?;
+        let actor = Actor {
+            address: Some(address),
+            ..Actor::system()
+        };
+        st.store
+            .audit_only(
+                &actor,
+                AuditAction::LoginFailed,
+                Subject::none().with_detail(email.clone()),
+            )
             .await?;
         return Ok(login_page(
             &headers,
@@ -98,9 +130,17 @@ pub async fn submit(
     let previous = cookie(&headers, name).map(str::to_owned);
     let token = st
         .store
-        .start_session(account.id, clinic.id, Some(&address), previous.as_deref(), cfg.session)
+        .start_session(
+            account.id,
+            clinic.id,
+            Some(&address),
+            previous.as_deref(),
+            cfg.session,
+        )
         .await?;
-    st.store.record_login_attempt(&email, &address, true).await?;
+    st.store
+        .record_login_attempt(&email, &address, true)
+        .await?;
     let actor = Actor {
         staff_id: Some(account.id),
         kind: "staff",
@@ -108,11 +148,17 @@ pub async fn submit(
         address: Some(address),
     };
     st.store
-        .audit_only(&actor, AuditAction::LoginSucceeded, Subject::record("staff", account.id))
+        .audit_only(
+            &actor,
+            AuditAction::LoginSucceeded,
+            Subject::record("staff", account.id),
+        )
         .await?;
     let mut r = see_other("/");
     let max_age = cfg.session.absolute.num_seconds();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(name, &token, cfg.secure_cookies, Some(max_age))) {
+    if let Ok(v) =
+        HeaderValue::from_str(&set_cookie(name, &token, cfg.secure_cookies, Some(max_age)))
+    {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)
@@ -135,7 +181,11 @@ pub async fn logout(
         st.store.end_session(t).await?;
     }
     st.store
-        .audit_only(&staff.actor(), AuditAction::Logout, Subject::record("staff", staff.principal.staff_id))
+        .audit_only(
+            &staff.actor(),
+            AuditAction::Logout,
+            Subject::record("staff", staff.principal.staff_id),
+        )
         .await?;
     Ok(clear_session(&st, see_other("/login")))
 }

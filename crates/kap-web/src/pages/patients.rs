@@ -55,7 +55,13 @@ pub async fn search(
     let query = PatientQuery::parse(&q);
     let mut patients = st
         .store
-        .search_patients(&staff.actor(), staff.clinic_id(), &query, opt_id(&sq.after), PAGE + 1)
+        .search_patients(
+            &staff.actor(),
+            staff.clinic_id(),
+            &query,
+            opt_id(&sq.after),
+            PAGE + 1,
+        )
         .await?;
     let next = if patients.len() as i64 > PAGE {
         patients.truncate(PAGE as usize);
@@ -95,7 +101,15 @@ struct FormPage {
     contacts: Vec<(&'static str, &'static str)>,
 }
 
-fn form_page(staff: &Staff, title: &str, action: String, cancel: String, form: PatientForm, errors: FieldErrors, status: StatusCode) -> Response {
+fn form_page(
+    staff: &Staff,
+    title: &str,
+    action: String,
+    cancel: String,
+    form: PatientForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Response {
     render(
         &FormPage {
             shell: Shell::staff(staff, title, "patients"),
@@ -104,7 +118,10 @@ fn form_page(staff: &Staff, title: &str, action: String, cancel: String, form: P
             form,
             errors,
             sexes: Sex::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
-            contacts: PreferredContact::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+            contacts: PreferredContact::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label()))
+                .collect(),
         },
         status,
     )
@@ -116,7 +133,15 @@ pub async fn new_form(staff: Staff) -> AppResult<Response> {
         preferred_contact: "either".into(),
         ..Default::default()
     };
-    Ok(form_page(&staff, "New patient", "/patients".into(), "/patients".into(), form, FieldErrors::new(), StatusCode::OK))
+    Ok(form_page(
+        &staff,
+        "New patient",
+        "/patients".into(),
+        "/patients".into(),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    ))
 }
 
 pub async fn create(
@@ -127,10 +152,21 @@ pub async fn create(
     staff.require(Action::CreatePatient)?;
     match form.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => {
-            let id = st.store.create_patient(&staff.actor(), staff.clinic_id(), &d).await?;
+            let id = st
+                .store
+                .create_patient(&staff.actor(), staff.clinic_id(), &d)
+                .await?;
             Ok(see_other(&format!("/patients/{id}?notice=created")))
         }
-        Err(errors) => Ok(form_page(&staff, "New patient", "/patients".into(), "/patients".into(), form, errors, StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(errors) => Ok(form_page(
+            &staff,
+            "New patient",
+            "/patients".into(),
+            "/patients".into(),
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
     }
 }
 
@@ -173,8 +209,16 @@ fn measurement_rows(ms: &[Measurement]) -> Vec<MeasurementRow> {
             };
             MeasurementRow {
                 when: when(&m.measured_at),
-                weight: m.weight_g.and_then(|g| Weight::from_grams(g).ok()).map(|w| format!("{} kg", w.kg_text())).unwrap_or_default(),
-                height: m.height_mm.and_then(|h| Height::from_mm(h).ok()).map(|h| format!("{} cm", h.cm_text())).unwrap_or_default(),
+                weight: m
+                    .weight_g
+                    .and_then(|g| Weight::from_grams(g).ok())
+                    .map(|w| format!("{} kg", w.kg_text()))
+                    .unwrap_or_default(),
+                height: m
+                    .height_mm
+                    .and_then(|h| Height::from_mm(h).ok())
+                    .map(|h| format!("{} cm", h.cm_text()))
+                    .unwrap_or_default(),
                 bmi,
                 by: m.recorded_by_name.clone().unwrap_or_default(),
             }
@@ -191,7 +235,10 @@ async fn chart(
     measure_errors: FieldErrors,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let (patient, ms) = st.store.patient(&staff.actor(), staff.clinic_id(), id).await?;
+    let (patient, ms) = st
+        .store
+        .patient(&staff.actor(), staff.clinic_id(), id)
+        .await?;
     let age = kap_domain::person::DateOfBirth::new(patient.date_of_birth, patient.date_of_birth)
         .map(|d| d.age_on(chrono::Utc::now().date_naive()))
         .unwrap_or(0);
@@ -224,7 +271,16 @@ pub async fn show(
 ) -> AppResult<Response> {
     staff.require(Action::ReadPatient)?;
     let id = parse_id(&id)?;
-    chart(&st, &staff, id, q.notice.as_deref(), MeasurementForm::default(), FieldErrors::new(), StatusCode::OK).await
+    chart(
+        &st,
+        &staff,
+        id,
+        q.notice.as_deref(),
+        MeasurementForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn edit_form(
@@ -234,9 +290,20 @@ pub async fn edit_form(
 ) -> AppResult<Response> {
     staff.require(Action::UpdatePatient)?;
     let id = parse_id(&id)?;
-    let (patient, _) = st.store.patient(&staff.actor(), staff.clinic_id(), id).await?;
+    let (patient, _) = st
+        .store
+        .patient(&staff.actor(), staff.clinic_id(), id)
+        .await?;
     let form = patient.details().map(|d| d.to_form()).unwrap_or_default();
-    Ok(form_page(&staff, &format!("Edit {}", patient.full_name), format!("/patients/{id}"), format!("/patients/{id}"), form, FieldErrors::new(), StatusCode::OK))
+    Ok(form_page(
+        &staff,
+        &format!("Edit {}", patient.full_name),
+        format!("/patients/{id}"),
+        format!("/patients/{id}"),
+        form,
+        FieldErrors::new(),
+        StatusCode::OK,
+    ))
 }
 
 pub async fn update(
@@ -249,10 +316,20 @@ pub async fn update(
     let id = parse_id(&id)?;
     match form.parse(chrono::Utc::now().date_naive()) {
         Ok(d) => {
-            st.store.update_patient(&staff.actor(), staff.clinic_id(), id, &d).await?;
+            st.store
+                .update_patient(&staff.actor(), staff.clinic_id(), id, &d)
+                .await?;
             Ok(see_other(&format!("/patients/{id}?notice=saved")))
         }
-        Err(errors) => Ok(form_page(&staff, "Edit patient", format!("/patients/{id}"), format!("/patients/{id}"), form, errors, StatusCode::UNPROCESSABLE_ENTITY)),
+        Err(errors) => Ok(form_page(
+            &staff,
+            "Edit patient",
+            format!("/patients/{id}"),
+            format!("/patients/{id}"),
+            form,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
     }
 }
 
@@ -266,9 +343,22 @@ pub async fn measure(
     let id = parse_id(&id)?;
     match form.parse() {
         Ok(m) => {
-            st.store.record_measurement(&staff.actor(), staff.clinic_id(), id, &m).await?;
+            st.store
+                .record_measurement(&staff.actor(), staff.clinic_id(), id, &m)
+                .await?;
             Ok(see_other(&format!("/patients/{id}?notice=measured")))
         }
-        Err(errors) => chart(&st, &staff, id, None, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            chart(
+                &st,
+                &staff,
+                id,
+                None,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }
