@@ -187,8 +187,9 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
-    /// Creates a staff account with a role in one clinic, or — if the email already has an
-    /// account — adds that clinic to it.
+    /// Creates a staff account with a role in one clinic. An email that already has an account
+    /// is a conflict; to give an existing person a role in another clinic, use
+    /// [`Store::grant_membership`].
     pub async fn create_staff(
         &self,
         actor: &Actor,
@@ -658,5 +659,63 @@ impl Store {
         )
         .fetch_one(p)
         .await?))
+    }
+
+    /// Gives a staff member a role in a clinic (or changes the role they have there).
+    pub async fn grant_membership(
+        &self,
+        actor: &Actor,
+        staff_id: Uuid,
+        clinic_id: Uuid,
+        role: Role,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO staff_membership (staff_id, clinic_id, role) VALUES ($1,$2,$3)
+             ON CONFLICT (staff_id, clinic_id) DO UPDATE SET role = excluded.role"
+        )
+        .bind(staff_id)
+        .bind(clinic_id)
+        .bind(role.as_str())
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+        append(
+            &mut tx,
+            self.audit_key(),
+            actor,
+            AuditAction::StaffUpdated,
+            Subject::record("staff", staff_id)
+                .with_detail(format!("role {role} in clinic {clinic_id}")),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Moves a session to another clinic the staff member belongs to.
+    pub async fn switch_session_clinic(
+        &self,
+        token: &str,
+        staff_id: Uuid,
+        clinic_id: Uuid,
+    ) -> Result<()> {
+        let member = self
+            .memberships(staff_id)
+            .await?
+            .into_iter()
+            .any(|(c, _)| c.id == clinic_id);
+        if !member {
+            return Err(StoreError::NotFound);
+        }
+        on_db!(&self.db, |p| sqlx::query(
+            "UPDATE login_session SET clinic_id = $1 WHERE token_hash = $2 AND staff_id = $3"
+        )
+        .bind(clinic_id)
+        .bind(token_hash(token))
+        .bind(staff_id)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(())
     }
 }

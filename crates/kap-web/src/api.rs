@@ -37,6 +37,25 @@ impl FromRequest<AppState> for ApiBody {
     }
 }
 
+/// Query parameters whose parse failures become problem documents (not a bare 400).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<AppState>
+    for ApiQuery<T>
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> AppResult<Self> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|rej| AppError::Invalid(FieldErrors::single("query", rej.body_text())).api())
+    }
+}
+
 impl ApiBody {
     /// Parses the body as JSON; a parse failure is a problem document naming `body`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> AppResult<T> {
@@ -87,7 +106,7 @@ fn page_size(l: Option<i64>) -> i64 {
 async fn search_patients(
     State(st): State<AppState>,
     staff: ApiStaff,
-    Query(q): Query<PatientSearch>,
+    ApiQuery(q): ApiQuery<PatientSearch>,
 ) -> AppResult<Json<PatientPage>> {
     staff.require(Action::SearchPatients)?;
     let limit = page_size(q.limit);
@@ -250,7 +269,7 @@ pub struct InquiryPage {
 async fn list_inquiries(
     State(st): State<AppState>,
     staff: ApiStaff,
-    Query(q): Query<InquiryList>,
+    ApiQuery(q): ApiQuery<InquiryList>,
 ) -> AppResult<Json<InquiryPage>> {
     staff.require(Action::ReadInquiry)?;
     let status = match q.status.as_deref() {

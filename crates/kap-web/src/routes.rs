@@ -56,6 +56,8 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/api/openapi.json", Public),
     page("POST", "/logout", SignedIn),
     page("POST", "/logout/everywhere", SignedIn),
+    page("GET", "/account", SignedIn),
+    page("POST", "/account/clinic", SignedIn),
     page("GET", "/", Needs(Action::ViewHome)),
     page("GET", "/inquiries", Needs(Action::ReadInquiry)),
     page("GET", "/inquiries/{inquiry}", Needs(Action::ReadInquiry)),
@@ -129,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/logout/everywhere", post(login::logout_everywhere))
+        .route("/account", get(login::account))
+        .route("/account/clinic", post(login::switch_clinic))
         .route("/contact", get(contact::show).post(contact::submit))
         .route("/contact/thanks", get(contact::thanks))
         .route("/", get(home::home))

@@ -82,6 +82,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
+    /// Give an existing staff member a role in a clinic (or change it there).
+    Grant {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        /// The clinic's short name.
+        #[arg(long)]
+        clinic: String,
+    },
     /// Create a staff account; the password is read from standard input.
     Add {
         #[arg(long)]
@@ -201,6 +211,34 @@ async fn run() -> Result<std::process::ExitCode> {
         } => {
             let store = open(&config, true).await?;
             add_user(&store, &email, &role, clinic.as_deref(), name.as_deref()).await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Grant {
+                    email,
+                    role,
+                    clinic,
+                },
+        } => {
+            let store = open(&config, true).await?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = store
+                .staff_login(&email.trim().to_lowercase())
+                .await?
+                .context("no staff account with that email")?;
+            let c = store
+                .clinic_by_slug(clinic.trim())
+                .await
+                .with_context(|| format!("no clinic with short name \"{clinic}\""))?;
+            store
+                .grant_membership(&Actor::system(), account.id, c.id, role)
+                .await?;
+            println!(
+                "{} is now {} in {}.",
+                account.full_name,
+                role.label(),
+                c.name
+            );
         }
         Command::Clinic {
             command: ClinicCommand::Add { name, slug },

@@ -101,6 +101,30 @@ fn operator_commands_and_tamper_detection() {
 
     let o = kapstone(
         &dir,
+        &["clinic", "add", "--name", "North site", "--slug", "north"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let grant = [
+        "user",
+        "grant",
+        "--email",
+        "ada@clinic.example",
+        "--role",
+        "prescriber",
+        "--clinic",
+        "north",
+    ];
+    let o = kapstone(&dir, &grant, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("Prescriber in North site"),
+        "{}",
+        text(&o)
+    );
+
+    let o = kapstone(
+        &dir,
         &["token", "create", "--email", "ada@clinic.example"],
         None,
     );
@@ -129,7 +153,7 @@ fn operator_commands_and_tamper_detection() {
             .execute(&pool)
             .await
             .expect("drop trigger");
-        sqlx::query("UPDATE audit_event SET detail = 'nothing to see' WHERE seq = 2")
+        sqlx::query("UPDATE audit_event SET detail = 'nothing to see' WHERE seq = 3")
             .execute(&pool)
             .await
             .expect("tamper");
@@ -137,7 +161,7 @@ fn operator_commands_and_tamper_detection() {
     });
     let o = kapstone(&dir, &["audit", "verify"], None);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("BROKEN at row 2"), "{}", text(&o));
+    assert!(text(&o).contains("BROKEN at row 3"), "{}", text(&o));
 
     let backup = dir.join("backup.db");
     let o = kapstone(

@@ -176,3 +176,37 @@ both_backends!(
         assert_eq!(by_addr, 3);
     }
 );
+
+both_backends!(
+    staff_can_work_in_two_clinics_and_switch,
+    |store: Store| async move {
+        let (a, admin) = clinic_with(&store, "a", Role::Admin).await;
+        let b = store.create_clinic("B", "b").await.expect("b").id;
+        let me = admin.staff_id.expect("id");
+        store
+            .grant_membership(&admin, me, b, Role::Nurse)
+            .await
+            .expect("grant");
+        assert_eq!(store.memberships(me).await.expect("m").len(), 2);
+        let t = store
+            .start_session(me, a, None, None, policy())
+            .await
+            .expect("s");
+        store
+            .switch_session_clinic(&t, me, b)
+            .await
+            .expect("switch");
+        let p = store
+            .session_principal(&t, policy())
+            .await
+            .expect("p")
+            .expect("live");
+        assert_eq!(p.clinic_id, b);
+        assert_eq!(p.role(), Some(Role::Nurse));
+        let elsewhere = store.create_clinic("C", "c").await.expect("c").id;
+        assert!(matches!(
+            store.switch_session_clinic(&t, me, elsewhere).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+);

@@ -413,7 +413,7 @@ fn audit_row(v: AuditView) -> AuditRow {
 pub struct AuditQuery {
     patient: Option<String>,
     user: Option<String>,
-    before: Option<i64>,
+    before: Option<String>,
 }
 
 pub async fn audit(
@@ -426,7 +426,7 @@ pub async fn audit(
     let filter = AuditFilter {
         patient_id: opt_id(&q.patient),
         actor_id: opt_id(&q.user),
-        before: q.before,
+        before: q.before.as_deref().and_then(|b| b.trim().parse().ok()),
         limit: PAGE + 1,
     };
     let mut rows = st

@@ -206,3 +206,46 @@ pub async fn logout_everywhere(
         .await?;
     Ok(clear_session(&st, see_other("/login")).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+    email: String,
+    clinics: Vec<(kap_store::staff::Clinic, String)>,
+    current: uuid::Uuid,
+}
+
+/// The signed-in person's own page: their clinics (to switch between) and their sessions.
+pub async fn account(State(st): State<AppState>, staff: Staff) -> AppResult<Response> {
+    let clinics = st.store.memberships(staff.principal.staff_id).await?;
+    Ok(render(
+        &AccountPage {
+            shell: Shell::staff(&staff, "Your account", ""),
+            email: staff.principal.email.clone(),
+            clinics,
+            current: staff.clinic_id(),
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    clinic: String,
+}
+
+/// Works in another of the person's clinics from now on (this session only).
+pub async fn switch_clinic(
+    State(st): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<SwitchForm>,
+) -> AppResult<Response> {
+    let clinic = crate::pages::parse_id(&form.clinic)?;
+    let token = staff.session_token.clone().unwrap_or_default();
+    st.store
+        .switch_session_clinic(&token, staff.principal.staff_id, clinic)
+        .await?;
+    Ok(see_other("/"))
+}

@@ -383,6 +383,14 @@ async fn admin_manages_staff_and_reads_the_audit_log_by_patient() {
     assert_eq!(log.status, StatusCode::OK);
     assert!(log.body.contains("patient.read") && log.body.contains("patient.create"));
     assert!(log.body.contains("Test Nurse"));
+    let odd = app
+        .get("/admin/audit?before=abc&patient=xyz", Some(&admin))
+        .await;
+    assert_eq!(
+        odd.status,
+        StatusCode::OK,
+        "odd filters are ignored, not an error page"
+    );
     // Admins cannot lock themselves out.
     let r = app
         .post(
@@ -466,4 +474,52 @@ async fn crisis_resources_are_clinic_settings() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn staff_in_two_clinics_switch_between_them() {
+    let app = TestApp::new().await;
+    let other = app
+        .store
+        .create_clinic("North site", "north")
+        .await
+        .expect("clinic");
+    let nurse = app.browser(Role::Nurse).await;
+    app.store
+        .grant_membership(&Actor::system(), nurse.staff_id, other.id, Role::Prescriber)
+        .await
+        .expect("grant");
+    let here = app.patient("Home Site Patient").await;
+    let page = app.get("/account", Some(&nurse)).await;
+    assert!(page.body.contains("Work in North site"));
+    let r = app
+        .post(
+            "/account/clinic",
+            &nurse,
+            &[("clinic", &other.id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let home = app.get("/", Some(&nurse)).await;
+    assert!(home.body.contains("Prescriber · North site"));
+    assert_eq!(
+        app.get(&format!("/patients/{here}"), Some(&nurse))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // A clinic the person does not belong to cannot be switched to.
+    let foreign = app
+        .store
+        .create_clinic("South", "south")
+        .await
+        .expect("clinic");
+    let r = app
+        .post(
+            "/account/clinic",
+            &nurse,
+            &[("clinic", &foreign.id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
