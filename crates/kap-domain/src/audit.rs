@@ -35,6 +35,14 @@ pub enum AuditAction {
     TokenRevoked,
     AuditRead,
     ClinicUpdated,
+    ResponseRecorded,
+    ResponsesRead,
+    LinkCreated,
+    LinkOpened,
+    AlertRaised,
+    AlertAcknowledged,
+    ScheduleChanged,
+    OutboxRead,
 }
 
 impl AuditAction {
@@ -59,6 +67,14 @@ impl AuditAction {
             Self::TokenRevoked => "token.revoke",
             Self::AuditRead => "audit.read",
             Self::ClinicUpdated => "clinic.update",
+            Self::ResponseRecorded => "response.create",
+            Self::ResponsesRead => "response.read",
+            Self::LinkCreated => "link.create",
+            Self::LinkOpened => "link.open",
+            Self::AlertRaised => "alert.raise",
+            Self::AlertAcknowledged => "alert.acknowledge",
+            Self::ScheduleChanged => "schedule.update",
+            Self::OutboxRead => "outbox.read",
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod fields;
 pub mod inquiry;
+pub mod instruments;
 pub mod password;
 pub mod patient;
 pub mod permission;

@@ -97,12 +97,23 @@ pub enum Action {
     ReadAudit,
     /// Create and revoke API tokens.
     ManageApiTokens,
-    /// Clinic settings (name, crisis resources shown to patients).
+    /// Clinic settings (name, crisis resources shown to patients, measurement protocol).
     ManageClinic,
+    /// Send a questionnaire link, set questionnaire schedules, see which questionnaires are
+    /// done or overdue (not their answers).
+    SendQuestionnaire,
+    /// Enter a questionnaire response for a patient, including clinician-rated scales.
+    EnterResponse,
+    /// Read answers, totals, bands and trajectories.
+    ReadResponses,
+    /// See safety alerts and acknowledge them with an action note.
+    HandleAlerts,
+    /// The outbox of messages to patients (links to copy when email is not configured).
+    ReadOutbox,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -116,6 +127,11 @@ impl Action {
         Action::ReadAudit,
         Action::ManageApiTokens,
         Action::ManageClinic,
+        Action::SendQuestionnaire,
+        Action::EnterResponse,
+        Action::ReadResponses,
+        Action::HandleAlerts,
+        Action::ReadOutbox,
     ];
 }
 
@@ -138,6 +154,14 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadAudit, &[A]),
     (Action::ManageApiTokens, &[A]),
     (Action::ManageClinic, &[A]),
+    // Measurement-based care. Coordinators send links and chase overdue questionnaires but do
+    // not read answers: questionnaire answers are clinical content. Safety alerts go to the
+    // clinicians who can act on them.
+    (Action::SendQuestionnaire, &[A, P, N, T, C]),
+    (Action::EnterResponse, &[P, N, T]),
+    (Action::ReadResponses, &[P, N, T]),
+    (Action::HandleAlerts, &[P, N, T]),
+    (Action::ReadOutbox, &[A, C]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.
@@ -185,6 +209,13 @@ mod tests {
         for r in [Role::Prescriber, Role::Nurse, Role::Therapist] {
             assert!(!allows(r, Action::ReadInquiry));
         }
+    }
+
+    #[test]
+    fn coordinator_sends_links_but_reads_no_answers() {
+        assert!(allows(Role::Coordinator, Action::SendQuestionnaire));
+        assert!(!allows(Role::Coordinator, Action::ReadResponses));
+        assert!(!allows(Role::Coordinator, Action::HandleAlerts));
     }
 
     #[test]

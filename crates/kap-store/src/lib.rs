@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod inquiry;
+pub mod measure;
 pub mod patient;
 pub mod staff;
 pub mod testing;

@@ -410,6 +410,288 @@ async fn convert_inquiry(
     ))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct InstrumentInfo {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub title: &'static str,
+    /// `self_report` (item text shown) or `clinician_rated` (score entry only).
+    pub administration: String,
+    pub recall: Option<&'static str>,
+    pub max_total: i32,
+    pub loinc_panel: Option<&'static str>,
+    pub loinc_total: Option<&'static str>,
+    pub licence: &'static str,
+    pub attribution: &'static str,
+    pub items: Vec<ItemInfo>,
+    pub bands: Vec<BandInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ItemInfo {
+    pub id: &'static str,
+    pub text: Option<&'static str>,
+    pub short: &'static str,
+    pub loinc: Option<&'static str>,
+    pub scored: bool,
+    /// Allowed values with their labels.
+    pub options: Vec<(i32, &'static str)>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BandInfo {
+    pub min: i32,
+    pub max: i32,
+    pub label: &'static str,
+}
+
+/// The built-in instruments, with items, answer options, bands, codes and licence.
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "measures",
+    responses((status = 200, body = Vec<InstrumentInfo>), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_instruments(staff: ApiStaff) -> AppResult<Json<Vec<InstrumentInfo>>> {
+    staff.require(Action::SendQuestionnaire)?;
+    Ok(Json(
+        kap_domain::instruments::ALL
+            .iter()
+            .map(|i| InstrumentInfo {
+                code: i.code,
+                name: i.name,
+                title: i.title,
+                administration: format!("{:?}", i.administration)
+                    .to_lowercase()
+                    .replace("selfreport", "self_report")
+                    .replace("clinicianrated", "clinician_rated"),
+                recall: i.recall,
+                max_total: i.max_total,
+                loinc_panel: i.loinc_panel,
+                loinc_total: i.loinc_total,
+                licence: i.licence,
+                attribution: i.attribution,
+                items: i
+                    .items
+                    .iter()
+                    .map(|it| ItemInfo {
+                        id: it.id,
+                        text: it.text,
+                        short: it.short,
+                        loinc: it.loinc,
+                        scored: it.scored,
+                        options: it.options.iter().map(|o| (o.value, o.label)).collect(),
+                    })
+                    .collect(),
+                bands: i
+                    .bands
+                    .iter()
+                    .map(|b| BandInfo {
+                        min: b.min,
+                        max: b.max,
+                        label: b.label,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewResponse {
+    /// Instrument code, e.g. `phq9`.
+    pub instrument: String,
+    /// `baseline`, `pre_dose`, `between_sessions` or `follow_up`.
+    pub context: String,
+    /// Item id → answer value.
+    pub answers: std::collections::BTreeMap<String, i32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResponseResult {
+    pub id: Uuid,
+    pub complete: bool,
+    pub total: Option<i32>,
+    pub band: Option<&'static str>,
+    pub screen: Option<&'static str>,
+    /// Items (or item groups) still unanswered.
+    pub missing: Vec<String>,
+    /// Safety flags raised by the answers.
+    pub flags: Vec<String>,
+    /// Ids of the alerts raised (already stored when this returns).
+    pub alerts: Vec<Uuid>,
+}
+
+/// Record a questionnaire response for a patient; it is scored, and any safety alert is stored
+/// in the same transaction before this returns.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/responses", params(("id" = String, Path, description = "Patient id")), request_body = NewResponse, tag = "measures",
+    responses((status = 201, body = ResponseResult), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_response(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+    body: ApiBody,
+) -> AppResult<impl IntoResponse> {
+    staff.require(Action::EnterResponse)?;
+    let req: NewResponse = body.json()?;
+    let pid = id(&pid)?;
+    let ins = kap_domain::instruments::by_code(&req.instrument).ok_or_else(|| {
+        AppError::Invalid(FieldErrors::single(
+            "instrument",
+            "Unknown instrument; see /api/v1/instruments.",
+        ))
+        .api()
+    })?;
+    let context =
+        kap_domain::instruments::ResponseContext::parse(&req.context).ok_or_else(|| {
+            AppError::Invalid(FieldErrors::single(
+                "context",
+                "Use baseline, pre_dose, between_sessions or follow_up.",
+            ))
+            .api()
+        })?;
+    let scored = kap_domain::instruments::score(ins, &req.answers)
+        .map_err(|e| AppError::Invalid(FieldErrors::single("answers", e.to_string())).api())?;
+    let rec = api(st
+        .store
+        .record_response(
+            &staff.0.actor(),
+            staff.0.clinic_id(),
+            pid,
+            ins,
+            context,
+            "api",
+            &req.answers,
+            &scored,
+            None,
+        )
+        .await)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ResponseResult {
+            id: rec.response_id,
+            complete: scored.complete,
+            total: scored.total,
+            band: scored.band,
+            screen: scored.screen,
+            missing: scored.missing.clone(),
+            flags: scored
+                .flags
+                .iter()
+                .map(|f| f.flag.as_str().to_owned())
+                .collect(),
+            alerts: rec.alerts,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResponseWithAnswers {
+    #[serde(flatten)]
+    pub response: kap_store::measure::Response,
+    pub answers: std::collections::BTreeMap<String, i32>,
+}
+
+/// A patient's questionnaire responses with their item answers, oldest first.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/responses", params(("id" = String, Path, description = "Patient id")), tag = "measures",
+    responses((status = 200, body = Vec<ResponseWithAnswers>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_responses(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+) -> AppResult<Json<Vec<ResponseWithAnswers>>> {
+    staff.require(Action::ReadResponses)?;
+    let pid = id(&pid)?;
+    let (rows, mut answers) = api(st
+        .store
+        .responses_of(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| {
+                let a = answers.remove(&r.id).unwrap_or_default();
+                ResponseWithAnswers {
+                    response: r,
+                    answers: a,
+                }
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrajectoryInfo {
+    pub instrument: &'static str,
+    pub points: Vec<TrajectoryPoint>,
+    pub baseline: Option<i32>,
+    pub latest: Option<i32>,
+    pub change: Option<i32>,
+    /// `remission`, `response`, `worsening` or `no response yet`; absent with fewer than two
+    /// complete responses.
+    pub classification: Option<&'static str>,
+    pub response: Option<bool>,
+    pub remission: Option<bool>,
+    pub worsening: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TrajectoryPoint {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub total: Option<i32>,
+    pub complete: bool,
+}
+
+/// Each instrument's score trajectory with baseline, latest, change and classification under
+/// the clinic's outcome rules.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/trajectory", params(("id" = String, Path, description = "Patient id")), tag = "measures",
+    responses((status = 200, body = Vec<TrajectoryInfo>), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn trajectory(
+    State(st): State<AppState>,
+    staff: ApiStaff,
+    Path(pid): Path<String>,
+) -> AppResult<Json<Vec<TrajectoryInfo>>> {
+    staff.require(Action::ReadResponses)?;
+    let pid = id(&pid)?;
+    let (rows, _) = api(st
+        .store
+        .responses_of(&staff.0.actor(), staff.0.clinic_id(), pid)
+        .await)?;
+    let protocol = api(st.store.protocol(staff.0.clinic_id()).await)?;
+    let mut out = vec![];
+    for ins in kap_domain::instruments::ALL.iter().copied() {
+        let mine: Vec<_> = rows.iter().filter(|r| r.instrument == ins.code).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let totals: Vec<i32> = mine.iter().filter_map(|r| r.total).collect();
+        let o = match (totals.first(), totals.last()) {
+            (Some(b), Some(l)) if totals.len() > 1 => Some(
+                kap_domain::instruments::outcome::classify(*b, *l, &protocol.rules_for(ins.code)),
+            ),
+            _ => None,
+        };
+        out.push(TrajectoryInfo {
+            instrument: ins.code,
+            points: mine
+                .iter()
+                .map(|r| TrajectoryPoint {
+                    at: r.answered_at,
+                    total: r.total,
+                    complete: r.complete,
+                })
+                .collect(),
+            baseline: totals.first().copied(),
+            latest: totals.last().copied(),
+            change: o.map(|o| o.change),
+            classification: o.map(|o| o.label()),
+            response: o.map(|o| o.response),
+            remission: o.map(|o| o.remission),
+            worsening: o.map(|o| o.worsening),
+        });
+    }
+    Ok(Json(out))
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -428,7 +710,7 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "Kapstone API", description = "Patients and inquiries of one clinic, as the token's staff member sees them. Every call is audited."),
     modifiers(&BearerAuth),
-    tags((name = "patients", description = "The patient registry"), (name = "inquiries", description = "The inquiry inbox"))
+    tags((name = "patients", description = "The patient registry"), (name = "inquiries", description = "The inquiry inbox"), (name = "measures", description = "Questionnaires, scores, alerts and trajectories"))
 )]
 struct ApiDoc;
 
@@ -441,6 +723,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_inquiries))
         .routes(routes!(get_inquiry, update_inquiry))
         .routes(routes!(convert_inquiry))
+        .routes(routes!(list_instruments))
+        .routes(routes!(list_responses, create_response))
+        .routes(routes!(trajectory))
         .split_for_parts()
 }
 

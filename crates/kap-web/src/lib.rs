@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod chart;
 pub mod csrf;
 pub mod error;
 pub mod pages;
@@ -35,6 +36,10 @@ pub struct WebConfig {
     pub contact_per_hour: i64,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The address patients use to reach Kapstone, for links in messages (no trailing slash).
+    pub public_url: String,
+    /// Whether queued messages are emailed (SMTP configured); otherwise staff copy them.
+    pub email_enabled: bool,
 }
 
 impl Default for WebConfig {
@@ -50,6 +55,8 @@ impl Default for WebConfig {
             throttle_window: Duration::minutes(15),
             contact_per_hour: 5,
             body_limit: 64 * 1024,
+            public_url: "http://127.0.0.1:8080".into(),
+            email_enabled: false,
         }
     }
 }

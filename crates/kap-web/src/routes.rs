@@ -2,7 +2,7 @@
 //! route-walking test checks against every role.
 
 use crate::AppState;
-use crate::pages::{admin, contact, home, inquiries, login, patients};
+use crate::pages::{admin, contact, home, inquiries, link, login, measure, patients};
 use axum::Router;
 use axum::routing::{get, post};
 use kap_domain::permission::Action;
@@ -53,6 +53,8 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/contact", Public),
     page("POST", "/contact", Public),
     page("GET", "/contact/thanks", Public),
+    page("GET", "/p/{token}", Public),
+    page("POST", "/p/{token}", Public),
     page("GET", "/api/openapi.json", Public),
     page("POST", "/logout", SignedIn),
     page("POST", "/logout/everywhere", SignedIn),
@@ -82,6 +84,37 @@ pub const ROUTES: &[RouteSpec] = &[
         "/patients/{patient}/measurements",
         Needs(Action::RecordBodyMeasurement),
     ),
+    page(
+        "GET",
+        "/patients/{patient}/responses/new",
+        Needs(Action::EnterResponse),
+    ),
+    page(
+        "POST",
+        "/patients/{patient}/responses",
+        Needs(Action::EnterResponse),
+    ),
+    page(
+        "POST",
+        "/patients/{patient}/links",
+        Needs(Action::SendQuestionnaire),
+    ),
+    page(
+        "POST",
+        "/patients/{patient}/schedules",
+        Needs(Action::SendQuestionnaire),
+    ),
+    page(
+        "POST",
+        "/patients/{patient}/schedules/{schedule}/stop",
+        Needs(Action::SendQuestionnaire),
+    ),
+    page(
+        "POST",
+        "/alerts/{alert}/acknowledge",
+        Needs(Action::HandleAlerts),
+    ),
+    page("GET", "/outbox", Needs(Action::ReadOutbox)),
     page("GET", "/admin/staff", Needs(Action::ManageStaff)),
     page("POST", "/admin/staff", Needs(Action::ManageStaff)),
     page("GET", "/admin/staff/{staff}", Needs(Action::ManageStaff)),
@@ -99,6 +132,22 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/admin/clinic", Needs(Action::ManageClinic)),
     page("POST", "/admin/clinic", Needs(Action::ManageClinic)),
     page("GET", "/admin/audit", Needs(Action::ReadAudit)),
+    api("GET", "/api/v1/instruments", Action::SendQuestionnaire),
+    api(
+        "GET",
+        "/api/v1/patients/{patient}/responses",
+        Action::ReadResponses,
+    ),
+    api(
+        "POST",
+        "/api/v1/patients/{patient}/responses",
+        Action::EnterResponse,
+    ),
+    api(
+        "GET",
+        "/api/v1/patients/{patient}/trajectory",
+        Action::ReadResponses,
+    ),
     api("GET", "/api/v1/patients", Action::SearchPatients),
     api("POST", "/api/v1/patients", Action::CreatePatient),
     api("GET", "/api/v1/patients/{patient}", Action::ReadPatient),
@@ -135,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/clinic", post(login::switch_clinic))
         .route("/contact", get(contact::show).post(contact::submit))
         .route("/contact/thanks", get(contact::thanks))
+        .route("/p/{token}", get(link::show).post(link::submit))
         .route("/", get(home::home))
         .route("/inquiries", get(inquiries::list))
         .route(
@@ -147,6 +197,16 @@ pub fn router(state: AppState) -> Router {
         .route("/patients/{id}", get(patients::show).post(patients::update))
         .route("/patients/{id}/edit", get(patients::edit_form))
         .route("/patients/{id}/measurements", post(patients::measure))
+        .route("/patients/{id}/responses/new", get(measure::entry_form))
+        .route("/patients/{id}/responses", post(measure::entry_submit))
+        .route("/patients/{id}/links", post(measure::send_link))
+        .route("/patients/{id}/schedules", post(measure::add_schedule))
+        .route(
+            "/patients/{id}/schedules/{schedule}/stop",
+            post(measure::stop_schedule),
+        )
+        .route("/alerts/{id}/acknowledge", post(measure::acknowledge))
+        .route("/outbox", get(measure::outbox))
         .route(
             "/admin/staff",
             get(admin::staff_list).post(admin::staff_create),

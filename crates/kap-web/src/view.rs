@@ -53,6 +53,7 @@ pub struct NavUser {
     pub role: String,
     pub inquiries: bool,
     pub admin: bool,
+    pub outbox: bool,
 }
 
 /// The frame around every page.
@@ -79,6 +80,7 @@ impl Shell {
                 role: staff.role.label().to_owned(),
                 inquiries: staff.may(Action::ReadInquiry),
                 admin: staff.may(Action::ManageStaff),
+                outbox: staff.may(Action::ReadOutbox),
             }),
             csrf: staff.csrf_token().to_owned(),
             notice: None,
@@ -121,6 +123,11 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "staff-created" => "Staff account created.",
         "token-revoked" => "Token revoked.",
         "logged-out-everywhere" => "You were logged out on every device.",
+        "response-saved" => "Response saved.",
+        "link-sent" => {
+            "Questionnaire link created. It is in the outbox (sent by email where configured)."
+        }
+        "alert-acknowledged" => "Alert acknowledged.",
         _ => return None,
     })
 }

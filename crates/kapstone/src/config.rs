@@ -26,6 +26,13 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Log filter, e.g. `info` or `kapstone=debug`.
     pub log: String,
+    /// Mail server for patient messages, e.g. `smtp://user:pass@mail.example:587?tls=required`.
+    /// Without it, messages wait in the outbox for staff to copy.
+    pub smtp_url: Option<String>,
+    /// A file holding `smtp_url` (it contains a password).
+    pub smtp_url_file: Option<PathBuf>,
+    /// Sender of patient messages, e.g. `Riverside Clinic <care@riverside.example>`.
+    pub mail_from: Option<String>,
 }
 
 impl Default for Config {
@@ -40,6 +47,9 @@ impl Default for Config {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             log: "info".into(),
+            smtp_url: None,
+            smtp_url_file: None,
+            mail_from: None,
         }
     }
 }
@@ -56,6 +66,11 @@ impl std::fmt::Debug for Config {
             .field("database_url_file", &self.database_url_file)
             .field("audit_key_file", &self.audit_key_file)
             .field("public_url", &self.public_url)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(kap_store::redact_url),
+            )
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -94,6 +109,9 @@ impl Config {
                 "session_idle_minutes",
                 "session_absolute_hours",
                 "log",
+                "smtp_url",
+                "smtp_url_file",
+                "mail_from",
             ]))
             .merge(Serialized::defaults(overrides));
         let mut c: Config = fig.extract().map_err(|e| e.to_string())?;
@@ -117,6 +135,31 @@ impl Config {
         self.audit_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// The mail server URL, from the setting or its file.
+    pub fn smtp_url(&self) -> Result<Option<String>, anyhow::Error> {
+        if let Some(u) = &self.smtp_url {
+            return Ok(Some(u.clone()));
+        }
+        match &self.smtp_url_file {
+            Some(f) => Ok(Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| anyhow::anyhow!("cannot read smtp_url_file {}: {e}", f.display()))?
+                    .trim()
+                    .to_owned(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Where patients reach the app: `public_url`, else the listen address.
+    pub fn public_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     pub fn secure_cookies(&self) -> bool {

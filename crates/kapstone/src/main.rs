@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod worker;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -447,15 +448,35 @@ async fn add_user(
 }
 
 async fn serve(config: &Config, store: Store, demo_logins: Option<demo::DemoLogins>) -> Result<()> {
+    let mail = match config.smtp_url()? {
+        Some(url) => {
+            let from: lettre::message::Mailbox = config
+                .mail_from
+                .as_deref()
+                .unwrap_or("Kapstone <kapstone@localhost>")
+                .parse()
+                .context("mail_from is not a valid address")?;
+            Some((worker::mailer(&url)?, from))
+        }
+        None => None,
+    };
     let web = kap_web::WebConfig {
         secure_cookies: config.secure_cookies(),
+        public_url: config.public_base(),
+        email_enabled: mail.is_some(),
         session: kap_store::staff::SessionPolicy {
             idle: chrono::Duration::minutes(config.session_idle_minutes),
             absolute: chrono::Duration::hours(config.session_absolute_hours),
         },
         ..kap_web::WebConfig::default()
     };
-    let app = kap_web::app(store.clone(), web);
+    let app = kap_web::app(store.clone(), web.clone());
+    tokio::spawn(worker::run(
+        store.clone(),
+        web,
+        mail,
+        std::time::Duration::from_secs(30),
+    ));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

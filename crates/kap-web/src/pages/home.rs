@@ -21,6 +21,7 @@ struct HomePage {
     new_count: i64,
     inquiries: Vec<Inquiry>,
     patients: Vec<PatientSummary>,
+    alerts: Option<Vec<crate::pages::measure::AlertView>>,
 }
 
 impl HomePage {
@@ -52,6 +53,13 @@ pub async fn home(State(st): State<AppState>, staff: Staff) -> AppResult<Respons
         .store
         .recent_patients(&staff.actor(), staff.clinic_id(), 10)
         .await?;
+    let alerts = if staff.may(Action::HandleAlerts) {
+        let protocol = st.store.protocol(staff.clinic_id()).await?;
+        let open = st.store.open_alerts(staff.clinic_id()).await?;
+        Some(crate::pages::measure::alert_views(open, &protocol))
+    } else {
+        None
+    };
     Ok(render(
         &HomePage {
             shell: Shell::staff(&staff, "Home", "home"),
@@ -59,6 +67,7 @@ pub async fn home(State(st): State<AppState>, staff: Staff) -> AppResult<Respons
             new_count,
             inquiries,
             patients,
+            alerts,
         },
         StatusCode::OK,
     ))

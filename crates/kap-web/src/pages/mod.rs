@@ -5,7 +5,9 @@ pub mod admin;
 pub mod contact;
 pub mod home;
 pub mod inquiries;
+pub mod link;
 pub mod login;
+pub mod measure;
 pub mod patients;
 
 use crate::error::{AppError, AppResult};

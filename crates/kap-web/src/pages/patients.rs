@@ -182,6 +182,118 @@ struct ChartPage {
     may_edit: bool,
     may_measure: bool,
     may_audit: bool,
+    mbc: Mbc,
+}
+
+/// The measurement-based-care part of the chart, filled as the viewer's role allows.
+struct Mbc {
+    alerts: Option<Vec<crate::pages::measure::AlertView>>,
+    trajectories: Option<Vec<crate::pages::measure::Trajectory>>,
+    /// For roles that may not read answers: which questionnaires were done, when.
+    statuses: Vec<(String, String, bool)>,
+    links: Vec<(String, String, String)>,
+    schedules: Vec<kap_store::measure::Schedule>,
+    may_send: bool,
+    may_enter: bool,
+    sendable: Vec<(&'static str, &'static str)>,
+    enterable: Vec<(&'static str, &'static str)>,
+    contexts: Vec<(&'static str, &'static str)>,
+}
+
+impl ChartPage {
+    fn instrument_name(&self, code: &str) -> &'static str {
+        kap_domain::instruments::by_code(code)
+            .map(|i| i.name)
+            .unwrap_or("?")
+    }
+}
+
+async fn mbc(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<Mbc> {
+    use crate::pages::measure::{alert_views, trajectories};
+    use kap_domain::instruments::{ALL, ResponseContext};
+    let clinic = staff.clinic_id();
+    let protocol = st.store.protocol(clinic).await?;
+    let alerts = if staff.may(Action::HandleAlerts) {
+        Some(alert_views(
+            st.store.alerts_of(clinic, id).await?,
+            &protocol,
+        ))
+    } else {
+        None
+    };
+    let (trajectories, statuses) = if staff.may(Action::ReadResponses) {
+        let (responses, answers) = st.store.responses_of(&staff.actor(), clinic, id).await?;
+        (Some(trajectories(&responses, &answers, &protocol)), vec![])
+    } else if staff.may(Action::SendQuestionnaire) {
+        let s = st.store.response_status_of(clinic, id).await?;
+        (
+            None,
+            s.into_iter()
+                .map(|(i, at, c)| {
+                    (
+                        kap_domain::instruments::by_code(&i)
+                            .map(|x| x.name)
+                            .unwrap_or("?")
+                            .to_owned(),
+                        when(&at),
+                        c,
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        (None, vec![])
+    };
+    let may_send = staff.may(Action::SendQuestionnaire);
+    let now = kap_store::now();
+    let links = if may_send {
+        st.store
+            .links_of(clinic, id)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let state = match l.used_at {
+                    Some(u) => format!("answered {}", when(&u)),
+                    None if l.expires_at <= now => "expired unanswered".to_owned(),
+                    None => format!("waiting, expires {}", when(&l.expires_at)),
+                };
+                (
+                    kap_domain::instruments::by_code(&l.instrument)
+                        .map(|x| x.name)
+                        .unwrap_or("?")
+                        .to_owned(),
+                    when(&l.created_at),
+                    state,
+                )
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let schedules = if may_send {
+        st.store.schedules_of(clinic, id).await?
+    } else {
+        vec![]
+    };
+    Ok(Mbc {
+        alerts,
+        trajectories,
+        statuses,
+        links,
+        schedules,
+        may_send,
+        may_enter: staff.may(Action::EnterResponse),
+        sendable: ALL
+            .iter()
+            .filter(|i| i.has_item_text())
+            .map(|i| (i.code, i.name))
+            .collect(),
+        enterable: ALL.iter().map(|i| (i.code, i.name)).collect(),
+        contexts: ResponseContext::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label()))
+            .collect(),
+    })
 }
 
 struct MeasurementRow {
@@ -239,6 +351,7 @@ async fn chart(
         .store
         .patient(&staff.actor(), staff.clinic_id(), id)
         .await?;
+    let mbc = mbc(st, staff, id).await?;
     let age = kap_domain::person::DateOfBirth::new(patient.date_of_birth, patient.date_of_birth)
         .map(|d| d.age_on(chrono::Utc::now().date_naive()))
         .unwrap_or(0);
@@ -253,6 +366,7 @@ async fn chart(
             may_edit: staff.may(Action::UpdatePatient),
             may_measure: staff.may(Action::RecordBodyMeasurement),
             may_audit: staff.may(Action::ReadAudit),
+            mbc,
         },
         status,
     ))

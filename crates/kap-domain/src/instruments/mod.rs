@@ -1,0 +1,391 @@
+//! Validated questionnaires as data (clinical.md §5, §11): each definition holds its items,
+//! answer options with values, scoring rule, severity bands, recall period, LOINC codes, and
+//! licence — and one scoring engine turns answers into a total, a band and safety flags,
+//! exactly as published. An incomplete response is never given a total or a band.
+
+mod defs;
+pub mod outcome;
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use defs::ALL;
+
+/// How an instrument is administered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Administration {
+    /// The patient answers (in clinic or through a link); item text is shown.
+    SelfReport,
+    /// A clinician enters item scores; copyrighted item text is not reproduced.
+    ClinicianRated,
+}
+
+/// One answer choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AnswerOption {
+    pub value: i32,
+    pub label: &'static str,
+    /// LOINC answer code (LA…), where one exists.
+    pub loinc: Option<&'static str>,
+}
+
+/// When an item is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shown {
+    Always,
+    /// Only when any of these items was answered with a value above 0 (ASQ acuity item).
+    IfAnyPositive(&'static [&'static str]),
+}
+
+/// One question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Item {
+    /// Stable id within the instrument ("1" … "9", "difficulty", "5").
+    pub id: &'static str,
+    /// Item text; `None` for score-entry-only instruments (copyright).
+    pub text: Option<&'static str>,
+    /// Short name for staff views and score entry ("Anhedonia", "Item 3").
+    pub short: &'static str,
+    pub options: &'static [AnswerOption],
+    pub loinc: Option<&'static str>,
+    /// Whether the item counts towards the total (PHQ-9's difficulty item does not).
+    pub scored: bool,
+    pub shown: Shown,
+}
+
+/// How the total is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// Sum of all scored items; every scored item must be answered.
+    Sum,
+    /// Sum over groups of the highest answer within each group (QIDS-SR16); a group is
+    /// complete when at least one of its items is answered.
+    SumOfGroupMax(&'static [&'static [&'static str]]),
+    /// Screening result with no total (ASQ).
+    Screen,
+}
+
+/// A severity band: totals `min..=max` carry this label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Band {
+    pub min: i32,
+    pub max: i32,
+    pub label: &'static str,
+}
+
+/// An instrument definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Instrument {
+    /// Stable code used in URLs, the API and storage ("phq9").
+    pub code: &'static str,
+    /// Short name ("PHQ-9").
+    pub name: &'static str,
+    /// Full title.
+    pub title: &'static str,
+    pub administration: Administration,
+    /// Recall period as asked ("Over the last 2 weeks").
+    pub recall: Option<&'static str>,
+    /// The question stem shown before the items, for self-report instruments.
+    pub preamble: Option<&'static str>,
+    pub items: &'static [Item],
+    pub scoring: Scoring,
+    /// Ordered, contiguous, covering the total's whole range (empty for screens).
+    pub bands: &'static [Band],
+    pub max_total: i32,
+    pub loinc_panel: Option<&'static str>,
+    pub loinc_total: Option<&'static str>,
+    pub licence: &'static str,
+    pub attribution: &'static str,
+    /// Where the scoring facts come from (clinical.md section).
+    pub source: &'static str,
+}
+
+impl Instrument {
+    pub fn item(&self, id: &str) -> Option<&'static Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The band a total falls in.
+    pub fn band(&self, total: i32) -> Option<&'static Band> {
+        self.bands.iter().find(|b| (b.min..=b.max).contains(&total))
+    }
+
+    pub fn has_item_text(&self) -> bool {
+        self.administration == Administration::SelfReport
+    }
+}
+
+/// Looks an instrument up by its code.
+pub fn by_code(code: &str) -> Option<&'static Instrument> {
+    ALL.iter().copied().find(|i| i.code == code)
+}
+
+/// Answers keyed by item id.
+pub type Answers = BTreeMap<String, i32>;
+
+/// Why a set of answers cannot be accepted at all (as opposed to being incomplete).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum AnswerError {
+    #[error("{instrument} has no item \"{item}\"")]
+    UnknownItem {
+        instrument: &'static str,
+        item: String,
+    },
+    #[error("{value} is not an allowed answer to item {item}")]
+    OutOfRange { item: String, value: i32 },
+    #[error("item {item} is only asked when an earlier answer is yes")]
+    NotAsked { item: String },
+}
+
+/// A safety signal raised by an answer; each becomes an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// PHQ-9 item 9 (thoughts of self-harm) above 0: clinician review (clinical.md §5.1, §11).
+    Phq9SelfHarm,
+    /// ASQ non-acute positive: a brief suicide safety assessment before the patient leaves.
+    AsqPositive,
+    /// ASQ acute positive: imminent risk; urgent full safety evaluation.
+    AsqAcutePositive,
+}
+
+/// How urgently a flag needs a clinician.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Urgent,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Urgent => "urgent",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        [Severity::High, Severity::Urgent, Severity::Critical]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Phq9SelfHarm => "phq9_self_harm",
+            Flag::AsqPositive => "asq_positive",
+            Flag::AsqAcutePositive => "asq_acute_positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Flag> {
+        [
+            Flag::Phq9SelfHarm,
+            Flag::AsqPositive,
+            Flag::AsqAcutePositive,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+
+    /// The rule: PHQ-9 item 9 at 2–3 ("more than half the days", "nearly every day") is urgent
+    /// and at 1 high; an ASQ non-acute positive is urgent; an ASQ acute positive is critical.
+    pub fn severity(self, item_value: i32) -> Severity {
+        match self {
+            Flag::Phq9SelfHarm if item_value >= 2 => Severity::Urgent,
+            Flag::Phq9SelfHarm => Severity::High,
+            Flag::AsqPositive => Severity::Urgent,
+            Flag::AsqAcutePositive => Severity::Critical,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Flag::Phq9SelfHarm => {
+                "PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered above “not at all”: clinician review needed."
+            }
+            Flag::AsqPositive => {
+                "ASQ positive screen (non-acute): a brief suicide safety assessment is needed before the patient leaves."
+            }
+            Flag::AsqAcutePositive => {
+                "ASQ acute positive: imminent risk. Urgent full safety evaluation; the patient must not be left alone."
+            }
+        }
+    }
+}
+
+/// A raised flag with the severity the rule gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RaisedFlag {
+    pub flag: Flag,
+    pub severity: Severity,
+}
+
+/// The result of scoring one response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scored {
+    pub complete: bool,
+    /// Items (or groups, as "6|7") that still need an answer.
+    pub missing: Vec<String>,
+    pub total: Option<i32>,
+    pub band: Option<&'static str>,
+    /// For screens: "negative", "positive" or "acute positive".
+    pub screen: Option<&'static str>,
+    pub flags: Vec<RaisedFlag>,
+}
+
+/// Whether an item is asked given the other answers.
+pub fn is_shown(item: &Item, answers: &Answers) -> bool {
+    match item.shown {
+        Shown::Always => true,
+        Shown::IfAnyPositive(ids) => ids
+            .iter()
+            .any(|id| answers.get(*id).is_some_and(|v| *v > 0)),
+    }
+}
+
+/// Scores answers against an instrument. Invalid answers (unknown items, values not offered,
+/// answers to items not asked) are refused; missing answers make the response incomplete —
+/// it keeps its answers and flags but gets no total and no band.
+pub fn score(ins: &Instrument, answers: &Answers) -> Result<Scored, AnswerError> {
+    for (id, value) in answers {
+        let item = ins.item(id).ok_or_else(|| AnswerError::UnknownItem {
+            instrument: ins.name,
+            item: id.clone(),
+        })?;
+        if !item.options.iter().any(|o| o.value == *value) {
+            return Err(AnswerError::OutOfRange {
+                item: id.clone(),
+                value: *value,
+            });
+        }
+        if !is_shown(item, answers) {
+            return Err(AnswerError::NotAsked { item: id.clone() });
+        }
+    }
+    let mut missing = vec![];
+    let total = match ins.scoring {
+        Scoring::Sum => {
+            let mut sum = 0;
+            for item in ins.items.iter().filter(|i| i.scored) {
+                match answers.get(item.id) {
+                    Some(v) => sum += v,
+                    None => missing.push(item.id.to_owned()),
+                }
+            }
+            Some(sum)
+        }
+        Scoring::SumOfGroupMax(groups) => {
+            let mut sum = 0;
+            for group in groups {
+                match group.iter().filter_map(|id| answers.get(*id)).max() {
+                    Some(v) => sum += v,
+                    None => missing.push(group.join("|")),
+                }
+            }
+            Some(sum)
+        }
+        Scoring::Screen => {
+            for item in ins.items.iter().filter(|i| is_shown(i, answers)) {
+                if !answers.contains_key(item.id) {
+                    missing.push(item.id.to_owned());
+                }
+            }
+            None
+        }
+    };
+    let complete = missing.is_empty();
+    let flags = defs::flags(ins, answers);
+    let screen = if ins.scoring == Scoring::Screen && complete {
+        Some(defs::screen_result(ins, answers))
+    } else {
+        None
+    };
+    let total = total.filter(|_| complete);
+    Ok(Scored {
+        complete,
+        missing,
+        band: total.and_then(|t| ins.band(t)).map(|b| b.label),
+        total,
+        screen,
+        flags,
+    })
+}
+
+/// When in the course a response was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseContext {
+    Baseline,
+    PreDose,
+    BetweenSessions,
+    FollowUp,
+}
+
+impl ResponseContext {
+    pub const ALL: [ResponseContext; 4] = [
+        ResponseContext::Baseline,
+        ResponseContext::PreDose,
+        ResponseContext::BetweenSessions,
+        ResponseContext::FollowUp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseContext::Baseline => "baseline",
+            ResponseContext::PreDose => "pre_dose",
+            ResponseContext::BetweenSessions => "between_sessions",
+            ResponseContext::FollowUp => "follow_up",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ResponseContext::Baseline => "Baseline",
+            ResponseContext::PreDose => "Before a dosing session",
+            ResponseContext::BetweenSessions => "Between sessions",
+            ResponseContext::FollowUp => "Follow-up",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ResponseContext> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+    }
+}
+
+/// Parses answers as a form sends them: field `item_<id>` → value. Blank fields are unanswered;
+/// anything else that is not a whole number is refused with the item named.
+pub fn answers_from_fields<'a>(
+    ins: &Instrument,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Answers, AnswerError> {
+    let mut answers = Answers::new();
+    for (k, v) in fields {
+        let Some(id) = k.strip_prefix("item_") else {
+            continue;
+        };
+        let v = v.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let value: i32 = v.parse().map_err(|_| AnswerError::OutOfRange {
+            item: id.to_owned(),
+            value: -1,
+        })?;
+        if ins.item(id).is_none() {
+            return Err(AnswerError::UnknownItem {
+                instrument: ins.name,
+                item: id.to_owned(),
+            });
+        }
+        answers.insert(id.to_owned(), value);
+    }
+    Ok(answers)
+}
