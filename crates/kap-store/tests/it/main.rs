@@ -3,6 +3,7 @@
 
 mod audit;
 mod inquiry;
+mod measure;
 mod patient;
 mod staff;
 

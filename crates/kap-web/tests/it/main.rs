@@ -2,6 +2,7 @@
 //! `KAPSTONE_TEST_DB=postgres` (with `KAPSTONE_TEST_PG_URL`), so CI runs the same tests on both.
 
 mod api;
+mod measure;
 mod pages;
 mod permissions;
 mod security;

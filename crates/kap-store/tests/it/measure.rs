@@ -1,0 +1,302 @@
+use super::*;
+use chrono::Duration;
+use kap_domain::instruments::{self, Answers, ResponseContext, score};
+use kap_store::StoreError;
+use kap_store::measure::LinkMessage;
+
+fn phq9(values: [i32; 9]) -> Answers {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ((i + 1).to_string(), *v))
+        .collect()
+}
+
+fn message() -> LinkMessage {
+    LinkMessage {
+        subject: "Questionnaire".into(),
+        body_with_url: Box::new(|u| format!("Open {u}")),
+    }
+}
+
+both_backends!(
+    item9_positive_alert_is_stored_with_the_response,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Nurse).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Ana Lima"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        let answers = phq9([1, 2, 1, 1, 0, 1, 1, 0, 2]);
+        let scored = score(ins, &answers).expect("score");
+        let rec = store
+            .record_response(
+                &actor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::Baseline,
+                "staff",
+                &answers,
+                &scored,
+                None,
+            )
+            .await
+            .expect("record");
+        assert_eq!(rec.alerts.len(), 1);
+        let open = store.open_alerts(clinic).await.expect("alerts");
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].severity, "urgent");
+        assert_eq!(open[0].patient_name, "Ana Lima");
+        let (rows, items) = store
+            .responses_of(&actor, clinic, pid)
+            .await
+            .expect("responses");
+        assert_eq!(rows[0].total, Some(9));
+        assert_eq!(rows[0].band.as_deref(), Some("Mild"));
+        assert_eq!(items[&rows[0].id], answers);
+        // Acknowledged once, with a note; never twice, never deleted.
+        store
+            .acknowledge_alert(
+                &actor,
+                clinic,
+                open[0].id,
+                "Called patient; safety plan reviewed",
+            )
+            .await
+            .expect("ack");
+        let again = store
+            .acknowledge_alert(&actor, clinic, open[0].id, "overwrite")
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))));
+        let all = store.alerts_of(clinic, pid).await.expect("alerts");
+        assert_eq!(
+            all[0].action_note.as_deref(),
+            Some("Called patient; safety plan reviewed")
+        );
+        assert!(store.open_alerts(clinic).await.expect("open").is_empty());
+        let del = kap_store::on_db!(&store.db, |p| sqlx::query("DELETE FROM alert")
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()));
+        assert!(del.is_err(), "alerts can never be deleted");
+        let actions: Vec<String> = store
+            .audit_rows(
+                &actor,
+                clinic,
+                &kap_store::audit::AuditFilter {
+                    patient_id: Some(pid),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        for a in ["response.create", "alert.raise", "alert.acknowledge"] {
+            assert!(actions.iter().any(|x| x == a), "{a}");
+        }
+    }
+);
+
+both_backends!(
+    incomplete_responses_keep_answers_but_no_total,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Nurse).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Bo Chen"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        let mut answers = phq9([1; 9]);
+        answers.remove("4");
+        let scored = score(ins, &answers).expect("score");
+        store
+            .record_response(
+                &actor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::BetweenSessions,
+                "staff",
+                &answers,
+                &scored,
+                None,
+            )
+            .await
+            .expect("record");
+        let (rows, items) = store
+            .responses_of(&actor, clinic, pid)
+            .await
+            .expect("responses");
+        assert!(!rows[0].complete);
+        assert_eq!(rows[0].total, None);
+        assert_eq!(rows[0].band, None);
+        assert_eq!(items[&rows[0].id].len(), 8);
+    }
+);
+
+both_backends!(
+    patient_links_are_single_use_and_expire,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Cy Diaz"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("gad7").expect("gad7");
+        let (lid, token) = store
+            .create_link(
+                &actor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::PreDose,
+                Duration::hours(72),
+                &message(),
+                &|t| format!("https://kap.example/p/{t}"),
+                false,
+            )
+            .await
+            .expect("link");
+        let link = store
+            .link_by_token(&token)
+            .await
+            .expect("lookup")
+            .expect("found");
+        assert_eq!(link.id, lid);
+        assert!(link.usable(kap_store::now()));
+        let outbox = store.outbox(&actor, clinic).await.expect("outbox");
+        assert_eq!(
+            outbox[0].status, "manual",
+            "no email configured: staff copy it"
+        );
+        assert!(
+            outbox[0]
+                .body
+                .contains(&format!("https://kap.example/p/{token}"))
+        );
+        let answers: Answers = (1..=7).map(|i| (i.to_string(), 0)).collect();
+        let scored = score(ins, &answers).expect("score");
+        let visitor = Actor::visitor(clinic, None);
+        store
+            .record_response(
+                &visitor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::PreDose,
+                "patient_link",
+                &answers,
+                &scored,
+                Some(lid),
+            )
+            .await
+            .expect("first use");
+        let second = store
+            .record_response(
+                &visitor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::PreDose,
+                "patient_link",
+                &answers,
+                &scored,
+                Some(lid),
+            )
+            .await;
+        assert!(matches!(second, Err(StoreError::Conflict(_))));
+        let (rows, _) = store
+            .responses_of(&actor, clinic, pid)
+            .await
+            .expect("responses");
+        assert_eq!(rows.len(), 1, "the refused second use stored nothing");
+        // An expired link cannot be used.
+        let (old, _) = store
+            .create_link(
+                &actor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::PreDose,
+                Duration::seconds(-1),
+                &message(),
+                &|t| t.to_owned(),
+                false,
+            )
+            .await
+            .expect("link");
+        let r = store
+            .record_response(
+                &visitor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::PreDose,
+                "patient_link",
+                &answers,
+                &scored,
+                Some(old),
+            )
+            .await;
+        assert!(matches!(r, Err(StoreError::Conflict(_))));
+        assert_eq!(
+            store
+                .overdue_links(clinic, 30)
+                .await
+                .expect("overdue")
+                .len(),
+            1
+        );
+    }
+);
+
+both_backends!(
+    schedules_come_due_and_protocol_is_per_clinic,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Dee Ek"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        let sid = store
+            .add_schedule(&actor, clinic, pid, ins, Some(14), None)
+            .await
+            .expect("schedule");
+        let due = store
+            .due_schedules(kap_store::now() + Duration::seconds(1))
+            .await
+            .expect("due");
+        assert_eq!(due.len(), 1);
+        store
+            .advance_schedule(sid, kap_store::now() + Duration::days(14))
+            .await
+            .expect("advance");
+        assert!(
+            store
+                .due_schedules(kap_store::now())
+                .await
+                .expect("due")
+                .is_empty()
+        );
+        store
+            .stop_schedule(&actor, clinic, sid)
+            .await
+            .expect("stop");
+        assert!(!store.schedules_of(clinic, pid).await.expect("list")[0].active);
+
+        let mut p = store.protocol(clinic).await.expect("protocol");
+        assert_eq!(p.rules_for("phq9").remission_at_most, Some(4));
+        p.alert_escalation_minutes = 15;
+        let mut rules = p.rules_for("phq9");
+        rules.worsening_points = Some(5);
+        p.outcome_rules.insert("phq9".into(), rules);
+        store.set_protocol(&actor, clinic, &p).await.expect("set");
+        assert_eq!(store.protocol(clinic).await.expect("protocol"), p);
+    }
+);
