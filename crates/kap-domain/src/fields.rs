@@ -6,7 +6,7 @@ use serde::Serialize;
 /// One thing wrong with one input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: String,
     pub message: String,
 }
 
@@ -20,9 +20,9 @@ impl FieldErrors {
         Self::default()
     }
 
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.push(FieldError {
-            field,
+            field: field.into(),
             message: message.into(),
         });
     }
@@ -30,7 +30,7 @@ impl FieldErrors {
     /// Records the error of a parse, returning the value when it parsed.
     pub fn check<T, E: std::fmt::Display>(
         &mut self,
-        field: &'static str,
+        field: impl Into<String>,
         r: Result<T, E>,
     ) -> Option<T> {
         match r {
@@ -58,7 +58,7 @@ impl FieldErrors {
         self.0.iter()
     }
 
-    pub fn single(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut e = Self::new();
         e.add(field, message);
         e

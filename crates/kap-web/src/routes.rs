@@ -131,6 +131,7 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     page("GET", "/admin/clinic", Needs(Action::ManageClinic)),
     page("POST", "/admin/clinic", Needs(Action::ManageClinic)),
+    page("POST", "/admin/protocol", Needs(Action::ManageClinic)),
     page("GET", "/admin/audit", Needs(Action::ReadAudit)),
     api("GET", "/api/v1/instruments", Action::SendQuestionnaire),
     api(
@@ -224,6 +225,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/clinic",
             get(admin::clinic_show).post(admin::clinic_update),
         )
+        .route("/admin/protocol", post(admin::protocol_update))
         .route("/admin/audit", get(admin::audit))
         .route(
             "/api/openapi.json",

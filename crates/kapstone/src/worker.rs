@@ -116,3 +116,165 @@ pub async fn run(
         tokio::time::sleep(every).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kap_domain::Role;
+    use kap_domain::instruments::ResponseContext;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// A minimal SMTP server on loopback that keeps what it is given.
+    async fn smtp_sink() -> (u16, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let task = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.expect("accept");
+            let (r, mut w) = sock.into_split();
+            let mut lines = BufReader::new(r).lines();
+            let mut received = String::new();
+            w.write_all(b"220 sink ready\r\n").await.expect("greet");
+            let mut in_data = false;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if in_data {
+                    if line == "." {
+                        in_data = false;
+                        w.write_all(b"250 queued\r\n").await.expect("w");
+                    } else {
+                        received.push_str(&line);
+                        received.push('\n');
+                    }
+                    continue;
+                }
+                let verb = line
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" | "HELO" => b"250 sink\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    "QUIT" => {
+                        w.write_all(b"221 bye\r\n").await.expect("w");
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                w.write_all(reply).await.expect("w");
+            }
+            received
+        });
+        (port, task)
+    }
+
+    #[tokio::test]
+    async fn queued_links_are_emailed_through_smtp() {
+        let store = kap_store::testing::store("sqlite").await.expect("store");
+        let clinic = store.default_clinic().await.expect("clinic");
+        let staff = store
+            .create_staff(
+                &Actor::system(),
+                "c@x.example",
+                "Cora",
+                "h",
+                clinic.id,
+                Role::Coordinator,
+            )
+            .await
+            .expect("staff");
+        let actor = Actor {
+            staff_id: Some(staff),
+            kind: "staff",
+            clinic_id: Some(clinic.id),
+            address: None,
+        };
+        let details = kap_domain::patient::PatientForm {
+            full_name: "Mail Patient".into(),
+            date_of_birth: "1980-01-01".into(),
+            email: "mail.patient@example.org".into(),
+            ..Default::default()
+        }
+        .parse(chrono::Utc::now().date_naive())
+        .expect("details");
+        let pid = store
+            .create_patient(&actor, clinic.id, &details)
+            .await
+            .expect("patient");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        store
+            .create_link(
+                &actor,
+                clinic.id,
+                pid,
+                ins,
+                ResponseContext::BetweenSessions,
+                chrono::Duration::hours(72),
+                &kap_web::pages::measure::link_message(&clinic.name, ins),
+                &|t| format!("https://kap.example/p/{t}"),
+                true,
+            )
+            .await
+            .expect("link");
+        let (port, sink) = smtp_sink().await;
+        let m = mailer(&format!("smtp://127.0.0.1:{port}")).expect("mailer");
+        let from: Mailbox = "Clinic <care@clinic.example>".parse().expect("from");
+        assert_eq!(send_pending(&store, &m, &from, 10).await.expect("send"), 1);
+        drop(m);
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), sink)
+            .await
+            .expect("sink done")
+            .expect("sink");
+        assert!(got.contains("mail.patient@example.org"), "{got}");
+        assert!(got.contains("https://kap.example/p/"), "{got}");
+        let out = store.outbox(&actor, clinic.id).await.expect("outbox");
+        assert_eq!(out[0].status, "sent");
+        assert!(
+            store
+                .pending_messages(10)
+                .await
+                .expect("pending")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn due_schedules_become_links_and_move_on() {
+        let store = kap_store::testing::store("sqlite").await.expect("store");
+        let clinic = store.default_clinic().await.expect("clinic");
+        let details = kap_domain::patient::PatientForm {
+            full_name: "Sched Patient".into(),
+            date_of_birth: "1980-01-01".into(),
+            ..Default::default()
+        }
+        .parse(chrono::Utc::now().date_naive())
+        .expect("details");
+        let pid = store
+            .create_patient(&Actor::system(), clinic.id, &details)
+            .await
+            .expect("patient");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        store
+            .add_schedule(&Actor::system(), clinic.id, pid, ins, Some(7), None)
+            .await
+            .expect("schedule");
+        let web = kap_web::WebConfig::default();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        assert_eq!(run_schedules(&store, &web).await.expect("run"), 1);
+        assert_eq!(
+            run_schedules(&store, &web).await.expect("run"),
+            0,
+            "not due again for a week"
+        );
+        assert_eq!(
+            store.links_of(clinic.id, pid).await.expect("links").len(),
+            1
+        );
+        let s = &store.schedules_of(clinic.id, pid).await.expect("schedules")[0];
+        assert!(s.next_due_at.expect("next") > kap_store::now() + chrono::Duration::days(6));
+    }
+}

@@ -460,6 +460,161 @@ struct ClinicPage {
     clinic_name: String,
     crisis_resources: String,
     errors: FieldErrors,
+    protocol: kap_store::measure::Protocol,
+    rules: Vec<RuleRow>,
+    protocol_errors: FieldErrors,
+}
+
+/// One instrument's outcome rules as the settings form shows them.
+struct RuleRow {
+    code: &'static str,
+    name: &'static str,
+    max_total: i32,
+    response: String,
+    remission: String,
+    worsening: String,
+}
+
+fn rule_rows(p: &kap_store::measure::Protocol) -> Vec<RuleRow> {
+    kap_domain::instruments::ALL
+        .iter()
+        .filter(|i| !i.bands.is_empty())
+        .map(|i| {
+            let r = p.rules_for(i.code);
+            RuleRow {
+                code: i.code,
+                name: i.name,
+                max_total: i.max_total,
+                response: r.response_reduction_percent.to_string(),
+                remission: r
+                    .remission_at_most
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                worsening: r
+                    .worsening_points
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+async fn clinic_page(
+    st: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    name: String,
+    crisis: String,
+    errors: FieldErrors,
+    protocol_errors: FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let protocol = st.store.protocol(staff.clinic_id()).await?;
+    Ok(render(
+        &ClinicPage {
+            shell: Shell::staff(staff, "Clinic settings", "staff").with_notice(notice),
+            clinic_name: name,
+            crisis_resources: crisis,
+            errors,
+            rules: rule_rows(&protocol),
+            protocol,
+            protocol_errors,
+        },
+        status,
+    ))
+}
+
+pub async fn protocol_update(
+    State(st): State<AppState>,
+    staff: Staff,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    staff.require(Action::ManageClinic)?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    let mut errors = FieldErrors::new();
+    let mut int =
+        |field: String, v: &str, lo: i32, hi: i32, optional: bool| -> Option<Option<i32>> {
+            if v.is_empty() && optional {
+                return Some(None);
+            }
+            match v.parse::<i32>() {
+                Ok(n) if (lo..=hi).contains(&n) => Some(Some(n)),
+                _ => {
+                    errors.add(
+                        field,
+                        format!(
+                            "Enter a whole number from {lo} to {hi}{}.",
+                            if optional { ", or leave it empty" } else { "" }
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+    let mut p = st.store.protocol(staff.clinic_id()).await?;
+    if let Some(Some(v)) = int(
+        "alert_escalation_minutes".into(),
+        get("alert_escalation_minutes"),
+        1,
+        10_080,
+        false,
+    ) {
+        p.alert_escalation_minutes = v;
+    }
+    if let Some(Some(v)) = int(
+        "link_valid_hours".into(),
+        get("link_valid_hours"),
+        1,
+        720,
+        false,
+    ) {
+        p.link_valid_hours = v;
+    }
+    for ins in kap_domain::instruments::ALL
+        .iter()
+        .filter(|i| !i.bands.is_empty())
+    {
+        let mut r = p.rules_for(ins.code);
+        let (resp, rem, wor) = (
+            format!("{}_response", ins.code),
+            format!("{}_remission", ins.code),
+            format!("{}_worsening", ins.code),
+        );
+        if let Some(Some(v)) = int(resp.clone(), get(&resp), 1, 100, false) {
+            r.response_reduction_percent = v;
+        }
+        if let Some(v) = int(rem.clone(), get(&rem), 0, ins.max_total, true) {
+            r.remission_at_most = v;
+        }
+        if let Some(v) = int(wor.clone(), get(&wor), 1, ins.max_total, true) {
+            r.worsening_points = v;
+        }
+        p.outcome_rules.insert(ins.code.to_owned(), r);
+    }
+    if !errors.is_empty() {
+        let c = st.store.clinic(staff.clinic_id()).await?;
+        return clinic_page(
+            &st,
+            &staff,
+            None,
+            c.name,
+            c.crisis_resources,
+            FieldErrors::new(),
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    st.store
+        .set_protocol(&staff.actor(), staff.clinic_id(), &p)
+        .await?;
+    Ok(see_other("/admin/clinic?notice=saved"))
 }
 
 pub async fn clinic_show(
@@ -469,16 +624,17 @@ pub async fn clinic_show(
 ) -> AppResult<Response> {
     staff.require(Action::ManageClinic)?;
     let c = st.store.clinic(staff.clinic_id()).await?;
-    Ok(render(
-        &ClinicPage {
-            shell: Shell::staff(&staff, "Clinic settings", "staff")
-                .with_notice(q.notice.as_deref()),
-            clinic_name: c.name,
-            crisis_resources: c.crisis_resources,
-            errors: FieldErrors::new(),
-        },
+    clinic_page(
+        &st,
+        &staff,
+        q.notice.as_deref(),
+        c.name,
+        c.crisis_resources,
+        FieldErrors::new(),
+        FieldErrors::new(),
         StatusCode::OK,
-    ))
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -505,14 +661,18 @@ pub async fn clinic_update(
                 .await?;
             Ok(see_other("/admin/clinic?notice=saved"))
         }
-        _ => Ok(render(
-            &ClinicPage {
-                shell: Shell::staff(&staff, "Clinic settings", "staff"),
-                clinic_name: form.name,
-                crisis_resources: form.crisis_resources,
+        _ => {
+            clinic_page(
+                &st,
+                &staff,
+                None,
+                form.name,
+                form.crisis_resources,
                 errors,
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
+                FieldErrors::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }

@@ -368,3 +368,68 @@ async fn api_response_returns_total_band_flags_and_alerts() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn protocol_is_a_clinic_setting_and_old_alerts_escalate_visibly() {
+    let app = TestApp::new().await;
+    let admin = app.browser(Role::Admin).await;
+    let page = app.get("/admin/clinic", Some(&admin)).await;
+    assert!(page.body.contains("Measurement protocol"));
+    let r = app
+        .post(
+            "/admin/protocol",
+            &admin,
+            &[
+                ("alert_escalation_minutes", "0"),
+                ("link_valid_hours", "48"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            "/admin/protocol",
+            &admin,
+            &[
+                ("alert_escalation_minutes", "30"),
+                ("link_valid_hours", "48"),
+                ("phq9_response", "50"),
+                ("phq9_remission", "4"),
+                ("phq9_worsening", "5"),
+                ("madrs_response", "50"),
+                ("madrs_remission", "12"),
+                ("gad7_response", "50"),
+                ("qids_sr16_response", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let p = app.store.protocol(app.clinic).await.expect("protocol");
+    assert_eq!(p.alert_escalation_minutes, 30);
+    assert_eq!(p.rules_for("phq9").worsening_points, Some(5));
+    assert_eq!(p.rules_for("madrs").remission_at_most, Some(12));
+
+    let token = app.api_token(Role::Nurse).await;
+    let patient = app.patient("Hiro Tanaka").await;
+    let answers = json!({"1": 0, "2": 0, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0, "8": 0, "9": 1});
+    app.api(
+        "POST",
+        &format!("/api/v1/patients/{patient}/responses"),
+        Some(&token),
+        Some(json!({"instrument": "phq9", "context": "baseline", "answers": answers})),
+    )
+    .await;
+    let pres = app.browser(Role::Prescriber).await;
+    assert!(!app.get("/", Some(&pres)).await.body.contains("Escalated"));
+    // The alert has waited two hours: past the clinic's 30 minutes.
+    kap_store::on_db!(&app.store.db, |p| sqlx::query(
+        "UPDATE alert SET raised_at = $1"
+    )
+    .bind(kap_store::now() - chrono::Duration::hours(2))
+    .execute(p)
+    .await
+    .expect("age the alert")
+    .rows_affected());
+    let home = app.get("/", Some(&pres)).await;
+    assert!(home.body.contains("Escalated: waiting too long"));
+}
