@@ -300,6 +300,7 @@ test.describe('measurement-based care', () => {
     const phq9 = questionnaires(page).getByRole('region', { name: 'PHQ-9', exact: true });
     await expect(phq9).toBeVisible();
     await expect(phq9.getByRole('table', { name: /^PHQ-9 responses/ }).locator('tbody tr')).toHaveCount(1);
+    await expect(phq9.getByText(/^Baseline \d+/)).toHaveCount(0);
 
     await page.getByLabel('Enter a response', { exact: true }).selectOption({ label: 'PHQ-9' });
     await page.getByRole('button', { name: 'Enter', exact: true }).click();

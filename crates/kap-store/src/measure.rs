@@ -235,10 +235,40 @@ impl Store {
         scored: &Scored,
         link: Option<Uuid>,
     ) -> Result<Recorded> {
+        self.record_response_at(
+            actor,
+            clinic_id,
+            patient_id,
+            ins,
+            context,
+            source,
+            answers,
+            scored,
+            link,
+            now(),
+        )
+        .await
+    }
+
+    /// [`Store::record_response`] with the time the answers were given (imports, demo
+    /// histories); alerts carry the same time.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_response_at(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        patient_id: Uuid,
+        ins: &Instrument,
+        context: ResponseContext,
+        source: &str,
+        answers: &Answers,
+        scored: &Scored,
+        link: Option<Uuid>,
+        t: DateTime<Utc>,
+    ) -> Result<Recorded> {
         let mut tx = self.begin().await?;
         patient_in_clinic(&mut tx, clinic_id, patient_id).await?;
         let id = new_id();
-        let t = now();
         if let Some(link_id) = link {
             let n = on_tx!(&mut tx, |c| sqlx::query(
                 "UPDATE patient_link SET used_at = $1, response_id = NULL

@@ -119,6 +119,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     ];
     let mut accounts = vec![];
     let mut coordinator = None;
+    let mut prescriber = None;
     for (email, name, role) in staff {
         let id = match store.staff_login(email).await? {
             Some(existing) => {
@@ -134,6 +135,9 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         if role == Role::Coordinator {
             coordinator = Some(id);
         }
+        if role == Role::Prescriber {
+            prescriber = Some(id);
+        }
         accounts.push((email.to_owned(), role));
     }
     let importer = system.clone();
@@ -141,13 +145,15 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let today = Utc::now().date_naive();
     let started = std::time::Instant::now();
     let mut batch = Vec::with_capacity(1000);
+    let mut ids = Vec::with_capacity(patients);
     for i in 0..patients {
         batch.push(patient(&mut rng, i, today));
         if batch.len() == 1000 || i + 1 == patients {
-            store.import_patients(&importer, clinic.id, &batch).await?;
+            ids.extend(store.import_patients(&importer, clinic.id, &batch).await?);
             batch.clear();
         }
     }
+    let histories = questionnaire_histories(store, &mut rng, clinic.id, &ids, prescriber).await?;
     let inquiries = (patients / 3).clamp(5, 2000);
     let coord = Actor {
         staff_id: coordinator,
@@ -190,6 +196,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     tracing::info!(
         patients,
         inquiries,
+        histories,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );
@@ -264,4 +271,122 @@ fn patient(rng: &mut Rng, i: usize, today: NaiveDate) -> ImportedPatient {
         details,
         measurements,
     }
+}
+
+/// PHQ-9 histories for the first patients: most improve over a course, some stay flat, a few
+/// worsen; every 25th patient answered item 9 above 0 once, and that alert was acknowledged.
+async fn questionnaire_histories(
+    store: &Store,
+    rng: &mut Rng,
+    clinic: uuid::Uuid,
+    patients: &[uuid::Uuid],
+    prescriber: Option<uuid::Uuid>,
+) -> Result<usize> {
+    use kap_domain::instruments::{self, Answers, ResponseContext, score};
+    let Some(phq9) = instruments::by_code("phq9") else {
+        return Ok(0);
+    };
+    let Some(gad7) = instruments::by_code("gad7") else {
+        return Ok(0);
+    };
+    let system = Actor {
+        clinic_id: Some(clinic),
+        ..Actor::system()
+    };
+    let clinician = Actor {
+        staff_id: prescriber,
+        kind: "staff",
+        clinic_id: Some(clinic),
+        address: None,
+    };
+    // Spread a total over items of 0–3, keeping item 9 as given.
+    fn spread(rng: &mut Rng, total: i32, items: usize, item9: Option<i32>) -> Answers {
+        let mut vals = vec![0i32; items];
+        let fixed = item9.map_or(items, |_| items - 1);
+        let mut left = (total - item9.unwrap_or(0)).clamp(0, 3 * fixed as i32);
+        while left > 0 {
+            let i = rng.below(fixed as u64) as usize;
+            if vals[i] < 3 {
+                vals[i] += 1;
+                left -= 1;
+            }
+        }
+        if let Some(v) = item9 {
+            vals[items - 1] = v;
+        }
+        vals.iter()
+            .enumerate()
+            .map(|(i, v)| ((i + 1).to_string(), *v))
+            .collect()
+    }
+    let mut made = 0;
+    for (n, pid) in patients.iter().take(120).enumerate() {
+        let visits = 3 + rng.below(4) as i64;
+        let baseline = 12 + rng.below(13) as i32;
+        let course = rng.below(10);
+        for v in 0..visits {
+            let progress = v as i32;
+            let total = match course {
+                0..=5 => baseline - progress * (3 + rng.below(3) as i32),
+                6..=8 => baseline + rng.below(5) as i32 - 2,
+                _ => baseline + progress * 2,
+            }
+            .clamp(0, 26);
+            let item9 = (n % 25 == 0 && v == 1).then_some(1);
+            let mut answers = spread(rng, total, 9, item9.or(Some(0)));
+            answers.insert("difficulty".into(), (total / 8).min(3));
+            let Ok(scored) = score(phq9, &answers) else {
+                continue;
+            };
+            let at = Utc::now() - Duration::days((visits - v) * 14 + rng.below(4) as i64);
+            let context = if v == 0 {
+                ResponseContext::Baseline
+            } else {
+                ResponseContext::BetweenSessions
+            };
+            let rec = store
+                .record_response_at(
+                    &system,
+                    clinic,
+                    *pid,
+                    phq9,
+                    context,
+                    "patient_link",
+                    &answers,
+                    &scored,
+                    None,
+                    at,
+                )
+                .await?;
+            for alert in rec.alerts {
+                store
+                    .acknowledge_alert(&clinician, clinic, alert, "Called the patient the same day; no current intent; safety plan reviewed and shared.")
+                    .await?;
+            }
+            made += 1;
+        }
+        if n % 3 == 0 {
+            let gad_total = 6 + rng.below(12) as i32;
+            let answers = spread(rng, gad_total, 7, None);
+            if let Ok(scored) = score(gad7, &answers) {
+                let at = Utc::now() - Duration::days(visits * 14);
+                store
+                    .record_response_at(
+                        &system,
+                        clinic,
+                        *pid,
+                        gad7,
+                        ResponseContext::Baseline,
+                        "patient_link",
+                        &answers,
+                        &scored,
+                        None,
+                        at,
+                    )
+                    .await?;
+                made += 1;
+            }
+        }
+    }
+    Ok(made)
 }

@@ -30,7 +30,16 @@ impl HomePage {
     }
 }
 
-pub async fn home(State(st): State<AppState>, staff: Staff) -> AppResult<Response> {
+#[derive(serde::Deserialize)]
+pub struct HomeQuery {
+    notice: Option<String>,
+}
+
+pub async fn home(
+    State(st): State<AppState>,
+    staff: Staff,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
+) -> AppResult<Response> {
     staff.require(Action::ViewHome)?;
     let show_inquiries = staff.may(Action::ReadInquiry);
     let (inquiries, new_count) = if show_inquiries {
@@ -62,7 +71,7 @@ pub async fn home(State(st): State<AppState>, staff: Staff) -> AppResult<Respons
     };
     Ok(render(
         &HomePage {
-            shell: Shell::staff(&staff, "Home", "home"),
+            shell: Shell::staff(&staff, "Home", "home").with_notice(q.notice.as_deref()),
             show_inquiries,
             new_count,
             inquiries,
