@@ -810,6 +810,81 @@ impl Store {
         Ok(())
     }
 
+    /// Queues one reminder for every link that is still open after half its validity and has
+    /// not been reminded. The token itself is never stored, so the reminder points to the
+    /// original message. Returns how many reminders were queued.
+    pub async fn queue_reminders(&self, email_enabled: bool) -> Result<usize> {
+        let t = now();
+        let due: Vec<ReminderRow> = on_db!(&self.db, |p| sqlx::query_as(
+            "SELECT l.id AS link, l.clinic_id AS clinic, l.patient_id AS patient, l.instrument,
+                    p.email, l.created_at AS created, l.expires_at AS expires,
+                    c.name AS clinic_name
+                 FROM patient_link l JOIN patient p ON p.id = l.patient_id
+                 JOIN clinic c ON c.id = l.clinic_id
+                 WHERE l.used_at IS NULL AND l.reminded_at IS NULL AND l.expires_at > $1
+                 ORDER BY l.created_at LIMIT 500"
+        )
+        .bind(t)
+        .fetch_all(p)
+        .await?);
+        let mut n = 0;
+        for ReminderRow {
+            link,
+            clinic,
+            patient,
+            instrument,
+            email,
+            created,
+            expires,
+            clinic_name,
+        } in due
+        {
+            if t < created + (expires - created) / 2 {
+                continue;
+            }
+            let name =
+                kap_domain::instruments::by_code(&instrument).map_or("questionnaire", |i| i.name);
+            let body = format!(
+                "Hello,\n\nA reminder from {clinic_name}: the short questionnaire ({name}) we sent you on {} is still waiting. Please use the link in that message before {}.\n\nIf you cannot find it, call the clinic and we will send a new one.\n",
+                created.format("%Y-%m-%d"),
+                expires.format("%Y-%m-%d %H:%M UTC"),
+            );
+            let status = if email_enabled && email.is_some() {
+                "pending"
+            } else {
+                "manual"
+            };
+            let mut tx = self.begin().await?;
+            on_tx!(&mut tx, |c| sqlx::query(
+                "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
+                    status, attempts, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9)"
+            )
+            .bind(new_id())
+            .bind(clinic)
+            .bind(patient)
+            .bind(link)
+            .bind(&email)
+            .bind(format!("Reminder from {clinic_name}: your questionnaire"))
+            .bind(&body)
+            .bind(status)
+            .bind(t)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            on_tx!(&mut tx, |c| sqlx::query(
+                "UPDATE patient_link SET reminded_at = $1 WHERE id = $2"
+            )
+            .bind(t)
+            .bind(link)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+            tx.commit().await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Links of a clinic that expired unanswered in the last `days` days: the overdue list.
     pub async fn overdue_links(
         &self,
@@ -844,4 +919,16 @@ struct DueRow {
     before_appointment_kind: Option<String>,
     next_due_at: Option<DateTime<Utc>>,
     active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReminderRow {
+    link: Uuid,
+    clinic: Uuid,
+    patient: Uuid,
+    instrument: String,
+    email: Option<String>,
+    created: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    clinic_name: String,
 }

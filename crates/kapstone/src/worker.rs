@@ -108,6 +108,9 @@ pub async fn run(
         if let Err(e) = run_schedules(&store, &web).await {
             tracing::error!(error = %e, "questionnaire schedules failed this round");
         }
+        if let Err(e) = store.queue_reminders(web.email_enabled).await {
+            tracing::error!(error = %e, "questionnaire reminders failed this round");
+        }
         if let Some((m, from)) = &mail
             && let Err(e) = send_pending(&store, m, from, 100).await
         {

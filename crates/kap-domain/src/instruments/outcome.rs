@@ -52,6 +52,8 @@ impl Outcome {
             "response"
         } else if self.worsening {
             "worsening"
+        } else if self.change > 0 {
+            "above baseline"
         } else {
             "no response yet"
         }
@@ -105,6 +107,20 @@ mod tests {
             !classify(15, 0, &g).remission,
             "no remission rule unless configured"
         );
+    }
+
+    #[test]
+    fn labels_say_where_the_patient_stands() {
+        let r = OutcomeRules::default_for("phq9");
+        assert_eq!(classify(20, 3, &r).label(), "remission");
+        assert_eq!(classify(20, 9, &r).label(), "response");
+        assert_eq!(classify(20, 15, &r).label(), "no response yet");
+        assert_eq!(classify(20, 22, &r).label(), "above baseline");
+        let w = OutcomeRules {
+            worsening_points: Some(2),
+            ..r
+        };
+        assert_eq!(classify(20, 22, &w).label(), "worsening");
     }
 
     #[test]

@@ -59,6 +59,7 @@ CREATE TABLE patient_link (
     created_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL,
     used_at TIMESTAMPTZ,
+    reminded_at TIMESTAMPTZ,
     response_id UUID REFERENCES questionnaire_response(id)
 );
 CREATE INDEX patient_link_patient ON patient_link (patient_id, created_at);

@@ -57,6 +57,7 @@ CREATE TABLE patient_link (
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     used_at TEXT,
+    reminded_at TEXT,
     response_id BLOB REFERENCES questionnaire_response(id)
 );
 CREATE INDEX patient_link_patient ON patient_link (patient_id, created_at);

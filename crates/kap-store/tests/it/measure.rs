@@ -300,3 +300,53 @@ both_backends!(
         assert_eq!(store.protocol(clinic).await.expect("protocol"), p);
     }
 );
+
+both_backends!(
+    open_links_get_one_reminder_after_half_their_time,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Eve Fox"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        let (lid, _) = store
+            .create_link(
+                &actor,
+                clinic,
+                pid,
+                ins,
+                ResponseContext::BetweenSessions,
+                Duration::hours(72),
+                &message(),
+                &|t| t.to_owned(),
+                false,
+            )
+            .await
+            .expect("link");
+        assert_eq!(
+            store.queue_reminders(false).await.expect("remind"),
+            0,
+            "too early"
+        );
+        kap_store::on_db!(&store.db, |p| sqlx::query(
+            "UPDATE patient_link SET created_at = $1, expires_at = $2 WHERE id = $3"
+        )
+        .bind(kap_store::now() - Duration::hours(40))
+        .bind(kap_store::now() + Duration::hours(32))
+        .bind(lid)
+        .execute(p)
+        .await
+        .expect("age")
+        .rows_affected());
+        assert_eq!(store.queue_reminders(false).await.expect("remind"), 1);
+        assert_eq!(
+            store.queue_reminders(false).await.expect("remind"),
+            0,
+            "only once"
+        );
+        let out = store.outbox(&actor, clinic).await.expect("outbox");
+        assert!(out[0].subject.starts_with("Reminder"));
+        assert!(!out[0].body.contains("/p/"), "reminders carry no token");
+    }
+);
