@@ -41,6 +41,7 @@ pub enum AuditAction {
     LinkOpened,
     AlertRaised,
     AlertAcknowledged,
+    AlertsListed,
     ScheduleChanged,
     OutboxRead,
 }
@@ -73,6 +74,7 @@ impl AuditAction {
             Self::LinkOpened => "link.open",
             Self::AlertRaised => "alert.raise",
             Self::AlertAcknowledged => "alert.acknowledge",
+            Self::AlertsListed => "alert.list",
             Self::ScheduleChanged => "schedule.update",
             Self::OutboxRead => "outbox.read",
         }

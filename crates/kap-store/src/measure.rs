@@ -432,8 +432,8 @@ impl Store {
         .await?))
     }
 
-    /// Open alerts of a clinic, most severe and oldest first.
-    pub async fn open_alerts(&self, clinic_id: Uuid) -> Result<Vec<Alert>> {
+    /// Open alerts of a clinic, most severe and oldest first (audited: they name patients).
+    pub async fn open_alerts(&self, actor: &Actor, clinic_id: Uuid) -> Result<Vec<Alert>> {
         let sql = format!(
             "SELECT {ALERT_COLS} FROM alert a JOIN patient p ON p.id = a.patient_id
              LEFT JOIN staff_user s ON s.id = a.acknowledged_by
@@ -441,12 +441,21 @@ impl Store {
              ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
                       a.raised_at LIMIT 200"
         );
-        Ok(on_db!(&self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.clone()
-        ))
-        .bind(clinic_id)
-        .fetch_all(p)
-        .await?))
+        let mut tx = self.begin().await?;
+        let rows: Vec<Alert> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(clinic_id)
+            .fetch_all(&mut *c)
+            .await?);
+        append(
+            &mut tx,
+            self.audit_key(),
+            actor,
+            AuditAction::AlertsListed,
+            Subject::none().with_detail(format!("{} open", rows.len())),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Every alert of a patient, newest first.

@@ -45,7 +45,7 @@ both_backends!(
             .await
             .expect("record");
         assert_eq!(rec.alerts.len(), 1);
-        let open = store.open_alerts(clinic).await.expect("alerts");
+        let open = store.open_alerts(&actor, clinic).await.expect("alerts");
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].severity, "urgent");
         assert_eq!(open[0].patient_name, "Ana Lima");
@@ -75,7 +75,13 @@ both_backends!(
             all[0].action_note.as_deref(),
             Some("Called patient; safety plan reviewed")
         );
-        assert!(store.open_alerts(clinic).await.expect("open").is_empty());
+        assert!(
+            store
+                .open_alerts(&actor, clinic)
+                .await
+                .expect("open")
+                .is_empty()
+        );
         let del = kap_store::on_db!(&store.db, |p| sqlx::query("DELETE FROM alert")
             .execute(p)
             .await

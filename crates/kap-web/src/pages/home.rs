@@ -64,7 +64,10 @@ pub async fn home(
         .await?;
     let alerts = if staff.may(Action::HandleAlerts) {
         let protocol = st.store.protocol(staff.clinic_id()).await?;
-        let open = st.store.open_alerts(staff.clinic_id()).await?;
+        let open = st
+            .store
+            .open_alerts(&staff.actor(), staff.clinic_id())
+            .await?;
         Some(crate::pages::measure::alert_views(open, &protocol))
     } else {
         None

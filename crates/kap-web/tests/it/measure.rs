@@ -71,7 +71,11 @@ async fn phq9_item9_positive_raises_alert_before_response_returns() {
         "the clinic's crisis resources are shown at once"
     );
     // By the time the patient saw that page, the alert was stored.
-    let open = app.store.open_alerts(app.clinic).await.expect("alerts");
+    let open = app
+        .store
+        .open_alerts(&Actor::system(), app.clinic)
+        .await
+        .expect("alerts");
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].severity, "urgent");
 
@@ -216,7 +220,7 @@ async fn asq_acuity_answer_without_a_yes_is_ignored_and_acute_positive_is_critic
     assert!(!r.body.contains("Please reach out now"));
     assert!(
         app.store
-            .open_alerts(app.clinic)
+            .open_alerts(&Actor::system(), app.clinic)
             .await
             .expect("alerts")
             .is_empty()
@@ -226,7 +230,11 @@ async fn asq_acuity_answer_without_a_yes_is_ignored_and_acute_positive_is_critic
     fields[2].1 = "1".into();
     let r = post_link(&app, &token, &fields).await;
     assert!(r.body.contains("Please reach out now"));
-    let open = app.store.open_alerts(app.clinic).await.expect("alerts");
+    let open = app
+        .store
+        .open_alerts(&Actor::system(), app.clinic)
+        .await
+        .expect("alerts");
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].severity, "critical");
     assert_eq!(open[0].kind, "asq_acute_positive");
