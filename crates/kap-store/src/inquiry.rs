@@ -34,6 +34,21 @@ impl Inquiry {
     }
 }
 
+/// Which inquiries to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryFilter {
+    Any,
+    Only(InquiryStatus),
+    /// Still to be worked: new or contacted.
+    Open,
+}
+
+impl From<Option<InquiryStatus>> for InquiryFilter {
+    fn from(s: Option<InquiryStatus>) -> Self {
+        s.map_or(InquiryFilter::Any, InquiryFilter::Only)
+    }
+}
+
 /// A coordinator's note on an inquiry.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct InquiryNote {
@@ -94,24 +109,33 @@ impl Store {
         Ok(id)
     }
 
-    /// Inquiries of a clinic, newest first, optionally by status; keyset-paged by id (UUIDv7
-    /// ids sort by creation time).
+    /// Inquiries of a clinic, newest first, by status; keyset-paged by id (UUIDv7 ids sort by
+    /// creation time).
     pub async fn list_inquiries(
         &self,
         actor: &Actor,
         clinic_id: Uuid,
-        status: Option<InquiryStatus>,
+        status: impl Into<InquiryFilter>,
         before: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<Inquiry>> {
+        let status: InquiryFilter = status.into();
         let mut tx = self.begin().await?;
+        let cond = match status {
+            InquiryFilter::Any => "$2 IS NULL",
+            InquiryFilter::Only(_) => "status = $2",
+            InquiryFilter::Open => "($2 IS NULL AND status IN ('new', 'contacted'))",
+        };
         let sql = format!(
-            "SELECT {COLS} FROM inquiry WHERE clinic_id = $1 AND ($2 IS NULL OR status = $2)
+            "SELECT {COLS} FROM inquiry WHERE clinic_id = $1 AND {cond}
                AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
         );
         let rows: Vec<Inquiry> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(clinic_id)
-            .bind(status.map(|s| s.as_str()))
+            .bind(match status {
+                InquiryFilter::Only(s) => Some(s.as_str()),
+                _ => None,
+            })
             .bind(before)
             .bind(limit)
             .fetch_all(&mut *c)
@@ -123,7 +147,11 @@ impl Store {
             AuditAction::InquiryListed,
             Subject::none().with_detail(format!(
                 "status {}; {} shown",
-                status.map_or("any", |s| s.as_str()),
+                match status {
+                    InquiryFilter::Any => "any",
+                    InquiryFilter::Open => "open",
+                    InquiryFilter::Only(s) => s.as_str(),
+                },
                 rows.len()
             )),
         )

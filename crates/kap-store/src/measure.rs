@@ -163,6 +163,38 @@ const ALERT_COLS: &str = "a.id, a.patient_id, p.full_name AS patient_name, a.kin
     a.response_id, a.detail, a.status, a.raised_at, a.acknowledged_at,
     s.full_name AS acknowledged_by_name, a.action_note";
 
+/// A message to put in the outbox.
+struct QueuedMessage<'a> {
+    clinic_id: Uuid,
+    patient_id: Uuid,
+    link_id: Uuid,
+    to: Option<&'a str>,
+    subject: &'a str,
+    body: &'a str,
+    /// `pending` (to email) or `manual` (staff copy it).
+    status: &'a str,
+}
+
+async fn queue_message(tx: &mut Tx, m: &QueuedMessage<'_>) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
+            status, attempts, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9)"
+    )
+    .bind(new_id())
+    .bind(m.clinic_id)
+    .bind(m.patient_id)
+    .bind(m.link_id)
+    .bind(m.to)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.status)
+    .bind(now())
+    .execute(&mut *c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// How the message to the patient reads.
 pub struct LinkMessage {
     pub subject: String,
@@ -570,22 +602,19 @@ impl Store {
             "manual"
         };
         let body = (message.body_with_url)(&url_for(&token));
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
-                status, attempts, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9)"
+        queue_message(
+            &mut tx,
+            &QueuedMessage {
+                clinic_id,
+                patient_id,
+                link_id: id,
+                to: email.as_deref(),
+                subject: &message.subject,
+                body: &body,
+                status,
+            },
         )
-        .bind(new_id())
-        .bind(clinic_id)
-        .bind(patient_id)
-        .bind(id)
-        .bind(&email)
-        .bind(&message.subject)
-        .bind(&body)
-        .bind(status)
-        .bind(t)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+        .await?;
         append(
             &mut tx,
             self.audit_key(),
@@ -864,22 +893,19 @@ impl Store {
                 "manual"
             };
             let mut tx = self.begin().await?;
-            on_tx!(&mut tx, |c| sqlx::query(
-                "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
-                    status, attempts, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9)"
+            queue_message(
+                &mut tx,
+                &QueuedMessage {
+                    clinic_id: clinic,
+                    patient_id: patient,
+                    link_id: link,
+                    to: email.as_deref(),
+                    subject: &format!("Reminder from {clinic_name}: your questionnaire"),
+                    body: &body,
+                    status,
+                },
             )
-            .bind(new_id())
-            .bind(clinic)
-            .bind(patient)
-            .bind(link)
-            .bind(&email)
-            .bind(format!("Reminder from {clinic_name}: your questionnaire"))
-            .bind(&body)
-            .bind(status)
-            .bind(t)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
+            .await?;
             on_tx!(&mut tx, |c| sqlx::query(
                 "UPDATE patient_link SET reminded_at = $1 WHERE id = $2"
             )

@@ -111,7 +111,7 @@ async fn search_patients(
     staff.require(Action::SearchPatients)?;
     let limit = page_size(q.limit);
     let query = PatientQuery::parse(q.q.as_deref().unwrap_or(""));
-    let mut items = api(st
+    let items = api(st
         .store
         .search_patients(
             &staff.0.actor(),
@@ -121,12 +121,7 @@ async fn search_patients(
             limit + 1,
         )
         .await)?;
-    let next_after = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|p| p.id)
-    } else {
-        None
-    };
+    let (items, next_after) = crate::pages::split_page(items, limit, |x| x.id);
     Ok(Json(PatientPage { items, next_after }))
 }
 
@@ -283,7 +278,7 @@ async fn list_inquiries(
         })?),
     };
     let limit = page_size(q.limit);
-    let mut items = api(st
+    let items = api(st
         .store
         .list_inquiries(
             &staff.0.actor(),
@@ -293,12 +288,7 @@ async fn list_inquiries(
             limit + 1,
         )
         .await)?;
-    let next_before = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|i| i.id)
-    } else {
-        None
-    };
+    let (items, next_before) = crate::pages::split_page(items, limit, |x| x.id);
     Ok(Json(InquiryPage { items, next_before }))
 }
 

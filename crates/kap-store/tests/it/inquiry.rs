@@ -91,3 +91,47 @@ both_backends!(inquiries_stay_in_their_clinic, |store: Store| async move {
             .is_empty()
     );
 });
+
+both_backends!(
+    open_inquiries_are_new_or_contacted_across_pages,
+    |store: Store| async move {
+        use kap_store::inquiry::InquiryFilter;
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let visitor = Actor::visitor(clinic, None);
+        let mut ids = vec![];
+        for i in 0..5 {
+            ids.push(
+                store
+                    .submit_inquiry(
+                        &visitor,
+                        clinic,
+                        &submission(&format!("Person {}", ["A", "B", "C", "D", "E"][i])),
+                    )
+                    .await
+                    .expect("submit"),
+            );
+        }
+        // The three newest are closed: the open list must still reach the two older ones.
+        for id in &ids[2..] {
+            store
+                .update_inquiry(&actor, clinic, *id, InquiryStatus::Closed, None)
+                .await
+                .expect("close");
+        }
+        store
+            .update_inquiry(&actor, clinic, ids[0], InquiryStatus::Contacted, None)
+            .await
+            .expect("contact");
+        let open = store
+            .list_inquiries(&actor, clinic, InquiryFilter::Open, None, 2)
+            .await
+            .expect("open");
+        let names: Vec<&str> = open.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, vec!["Person B", "Person A"]);
+        let all = store
+            .list_inquiries(&actor, clinic, InquiryFilter::Any, None, 50)
+            .await
+            .expect("all");
+        assert_eq!(all.len(), 5);
+    }
+);

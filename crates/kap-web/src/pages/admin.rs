@@ -429,16 +429,11 @@ pub async fn audit(
         before: q.before.as_deref().and_then(|b| b.trim().parse().ok()),
         limit: PAGE + 1,
     };
-    let mut rows = st
+    let rows = st
         .store
         .audit_rows(&staff.actor(), staff.clinic_id(), &filter)
         .await?;
-    let older = if rows.len() as i64 > PAGE {
-        rows.truncate(PAGE as usize);
-        rows.last().map(|r| r.seq)
-    } else {
-        None
-    };
+    let (rows, older) = crate::pages::split_page(rows, PAGE, |x| x.seq);
     let staff_list = st.store.staff_of_clinic(staff.clinic_id()).await?;
     Ok(render(
         &AuditPage {

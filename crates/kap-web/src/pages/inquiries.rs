@@ -50,8 +50,11 @@ pub async fn list(
 ) -> AppResult<Response> {
     staff.require(Action::ReadInquiry)?;
     let status_text = q.status.unwrap_or_else(|| "open".into());
-    let filter = InquiryStatus::parse(&status_text);
-    let mut inquiries = st
+    let filter = match status_text.as_str() {
+        "open" => kap_store::inquiry::InquiryFilter::Open,
+        other => InquiryStatus::parse(other).into(),
+    };
+    let inquiries = st
         .store
         .list_inquiries(
             &staff.actor(),
@@ -61,16 +64,7 @@ pub async fn list(
             PAGE + 1,
         )
         .await?;
-    // "Open" (the default) is everything not yet converted or closed.
-    if status_text == "open" {
-        inquiries.retain(|i| matches!(i.status(), InquiryStatus::New | InquiryStatus::Contacted));
-    }
-    let older = if inquiries.len() as i64 > PAGE {
-        inquiries.truncate(PAGE as usize);
-        inquiries.last().map(|i| i.id)
-    } else {
-        None
-    };
+    let (inquiries, older) = crate::pages::split_page(inquiries, PAGE, |x| x.id);
     let mut statuses = vec![("open", "Open"), ("all", "All")];
     statuses.extend(InquiryStatus::ALL.iter().map(|s| (s.as_str(), s.label())));
     Ok(render(

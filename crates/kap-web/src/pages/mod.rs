@@ -35,6 +35,23 @@ pub fn see_other(to: &str) -> axum::response::Response {
     axum::response::Redirect::to(to).into_response()
 }
 
+/// Splits a keyset page that was fetched with one row more than `limit`: the rows to show, and
+/// the cursor of the next page when there is one.
+pub fn split_page<T, K>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> K,
+) -> (Vec<T>, Option<K>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
 /// An empty form body (only the CSRF token).
 #[derive(serde::Deserialize)]
 pub struct Empty {}

@@ -53,7 +53,7 @@ pub async fn search(
     staff.require(Action::SearchPatients)?;
     let q = sq.q.unwrap_or_default();
     let query = PatientQuery::parse(&q);
-    let mut patients = st
+    let patients = st
         .store
         .search_patients(
             &staff.actor(),
@@ -63,12 +63,7 @@ pub async fn search(
             PAGE + 1,
         )
         .await?;
-    let next = if patients.len() as i64 > PAGE {
-        patients.truncate(PAGE as usize);
-        patients.last().map(|p| p.id)
-    } else {
-        None
-    };
+    let (patients, next) = crate::pages::split_page(patients, PAGE, |x| x.id);
     let results = Results {
         searched: !q.trim().is_empty(),
         q: q.clone(),
