@@ -257,24 +257,35 @@ impl Store {
         f: &AuditFilter,
     ) -> Result<Vec<AuditView>> {
         let mut tx = self.begin().await?;
-        let rows: Vec<AuditView> = on_tx!(&mut tx, |c| sqlx::query_as(
+        // Only the filters given become conditions, so each query can use its index
+        // (patient_id, seq) or (actor_id, seq) instead of scanning the whole trail.
+        let mut cond = String::from("(a.clinic_id = $1 OR a.clinic_id IS NULL)");
+        if f.patient_id.is_some() {
+            cond.push_str(" AND a.patient_id = $2");
+        } else {
+            cond.push_str(" AND $2 IS NULL");
+        }
+        if f.actor_id.is_some() {
+            cond.push_str(" AND a.actor_id = $3");
+        } else {
+            cond.push_str(" AND $3 IS NULL");
+        }
+        let sql = format!(
             "SELECT a.seq, a.at, a.actor_id, a.actor_kind, s.full_name AS actor_name,
                 s.email AS actor_email, a.action, a.record_kind, a.record_id, a.patient_id,
                 a.address, a.detail
              FROM audit_event a LEFT JOIN staff_user s ON s.id = a.actor_id
-             WHERE (a.clinic_id = $1 OR a.clinic_id IS NULL)
-               AND ($2 IS NULL OR a.patient_id = $2)
-               AND ($3 IS NULL OR a.actor_id = $3)
-               AND ($4 IS NULL OR a.seq < $4)
+             WHERE {cond} AND ($4 IS NULL OR a.seq < $4)
              ORDER BY a.seq DESC LIMIT $5"
-        )
-        .bind(clinic_id)
-        .bind(f.patient_id)
-        .bind(f.actor_id)
-        .bind(f.before)
-        .bind(f.limit)
-        .fetch_all(&mut *c)
-        .await?);
+        );
+        let rows: Vec<AuditView> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(clinic_id)
+            .bind(f.patient_id)
+            .bind(f.actor_id)
+            .bind(f.before)
+            .bind(f.limit)
+            .fetch_all(&mut *c)
+            .await?);
         let detail = match (f.patient_id, f.actor_id) {
             (Some(p), _) => format!("patient {p}"),
             (None, Some(a)) => format!("staff {a}"),

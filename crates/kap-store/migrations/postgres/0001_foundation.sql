@@ -81,7 +81,7 @@ CREATE TABLE patient (
 CREATE INDEX patient_clinic_name ON patient (clinic_id, name_key, id);
 CREATE INDEX patient_clinic_dob ON patient (clinic_id, date_of_birth);
 CREATE INDEX patient_clinic_email ON patient (clinic_id, email);
-CREATE INDEX patient_clinic_created ON patient (clinic_id, created_at);
+CREATE INDEX patient_clinic_updated ON patient (clinic_id, updated_at, id);
 
 CREATE TABLE body_measurement (
     id UUID PRIMARY KEY NOT NULL,
@@ -106,8 +106,8 @@ CREATE TABLE inquiry (
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX inquiry_clinic_status ON inquiry (clinic_id, status, created_at);
-CREATE INDEX inquiry_clinic_created ON inquiry (clinic_id, created_at);
+CREATE INDEX inquiry_clinic_status ON inquiry (clinic_id, status, id);
+CREATE INDEX inquiry_clinic_id ON inquiry (clinic_id, id);
 
 CREATE TABLE inquiry_note (
     id UUID PRIMARY KEY NOT NULL,

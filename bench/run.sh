@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Kapstone benchmarks you can run: demo-clinic generation rate, and staff page latency under
+# load on loopback (design §10 budgets). Bounded: each load run lasts DURATION seconds.
+#
+#   bash bench/run.sh                  # 100,000 patients, SQLite, 100 connections, 10 s per page
+#   PATIENTS=10000 DURATION=5 bash bench/run.sh
+#
+# Needs: the release build (made here), wrk (installed from Debian if missing), curl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATIENTS="${PATIENTS:-100000}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-100}"
+PORT="${PORT:-18090}"
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+cargo build --release -p kapstone
+BIN=target/release/kapstone
+DIR="$(mktemp -d -t kapstone-bench.XXXXXX)"
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$DIR"' EXIT
+
+echo "== seeding a demo clinic with $PATIENTS patients"
+"$BIN" --data-dir "$DIR" demo --patients "$PATIENTS" --listen "127.0.0.1:$PORT" > "$DIR/demo.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 600); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+  sleep 1
+done
+grep -a "demo data created" "$DIR/demo.log" | sed 's/\x1b\[[0-9;]*m//g'
+PASSWORD=$(grep -a "password:" "$DIR/demo.log" | awk '{print $2}')
+
+# Log in as the prescriber: fetch the login form (pre-session CSRF cookie), post it.
+JAR="$DIR/cookies"
+TOKEN=$(curl -s -c "$JAR" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf_token" value="[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}')
+curl -s -b "$JAR" -c "$JAR" -o /dev/null \
+  --data-urlencode "csrf_token=$TOKEN" --data-urlencode "email=prescriber@demo.kapstone.test" \
+  --data-urlencode "password=$PASSWORD" "http://127.0.0.1:$PORT/login"
+SESSION=$(awk '$6 == "kap_session" {print $7}' "$JAR")
+[ -n "$SESSION" ] || { echo "login failed"; exit 1; }
+PATIENT=$(curl -s -b "kap_session=$SESSION" "http://127.0.0.1:$PORT/patients?q=rivera" | grep -o '/patients/[0-9a-f-]\{36\}' | head -1)
+
+for page in "/" "/patients?q=rivera" "$PATIENT"; do
+  echo "== GET $page — $CONNECTIONS connections, ${DURATION}s"
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: kap_session=$SESSION" \
+    "http://127.0.0.1:$PORT$page" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+done
