@@ -349,6 +349,28 @@ impl Store {
             .rows_affected());
         }
         if let Some(link_id) = link {
+            // The link is spent: its messages keep no usable token, and an unsent email is
+            // not sent any more.
+            let msgs: Vec<(Uuid, String)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                "SELECT id, body FROM outbox WHERE link_id = $1"
+            )
+            .bind(link_id)
+            .fetch_all(&mut *c)
+            .await?);
+            for (mid, body) in msgs {
+                on_tx!(&mut tx, |c| sqlx::query(
+                    "UPDATE outbox SET body = $1,
+                        status = CASE WHEN status = 'pending' THEN 'superseded' ELSE status END
+                     WHERE id = $2"
+                )
+                .bind(redact_links(&body))
+                .bind(mid)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+            }
+        }
+        if let Some(link_id) = link {
             on_tx!(&mut tx, |c| sqlx::query(
                 "UPDATE patient_link SET response_id = $1 WHERE id = $2"
             )
@@ -688,27 +710,35 @@ impl Store {
     /// Records a delivery attempt; after five failures a message is left for a person.
     pub async fn mark_message(&self, id: Uuid, error: Option<&str>) -> Result<()> {
         match error {
-            None => on_db!(&self.db, |p| {
-                sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1 WHERE id = $2"
-            )
-            .bind(now())
-            .bind(id)
-            .execute(p)
-            .await?
-            .rows_affected()
-            }),
-            Some(e) => on_db!(&self.db, |p| {
-                sqlx::query(
+            None => {
+                // Once sent, the copy kept here no longer needs a usable link in it.
+                let body: Option<String> = on_db!(&self.db, |p| sqlx::query_scalar(
+                    "SELECT body FROM outbox WHERE id = $1"
+                )
+                .bind(id)
+                .fetch_optional(p)
+                .await?);
+                on_db!(&self.db, |p| sqlx::query(
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1,
+                        body = $2 WHERE id = $3"
+                )
+                .bind(now())
+                .bind(redact_links(body.as_deref().unwrap_or("")))
+                .bind(id)
+                .execute(p)
+                .await?
+                .rows_affected())
+            }
+            Some(e) => on_db!(&self.db, |p| sqlx::query(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
-                    status = CASE WHEN attempts + 1 >= 5 THEN 'failed' ELSE status END WHERE id = $2"
+                    status = CASE WHEN attempts + 1 >= 5 THEN 'failed' ELSE status END
+                 WHERE id = $2"
             )
             .bind(e)
             .bind(id)
             .execute(p)
             .await?
-            .rows_affected()
-            }),
+            .rows_affected()),
         };
         Ok(())
     }
@@ -966,4 +996,40 @@ struct ReminderRow {
     created: DateTime<Utc>,
     expires: DateTime<Utc>,
     clinic_name: String,
+}
+
+/// Replaces the token of every patient link (`/p/` and 48 hex digits) in a message with a
+/// marker, so a message that has done its job holds no usable link.
+pub fn redact_links(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find("/p/") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let token_len = tail.chars().take_while(char::is_ascii_hexdigit).count();
+        if token_len == 48 {
+            out.push_str("[link used or sent; removed]");
+            rest = &tail[48..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_tokens_are_removed_and_other_text_kept() {
+        let t = "a".repeat(48);
+        let body = format!("Open https://kap.example/p/{t}\nThanks /p/short");
+        let r = redact_links(&body);
+        assert!(!r.contains(&t));
+        assert!(r.contains("https://kap.example/p/[link used or sent; removed]"));
+        assert!(r.ends_with("Thanks /p/short"));
+        assert_eq!(redact_links("no links"), "no links");
+    }
 }

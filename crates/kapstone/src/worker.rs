@@ -237,6 +237,10 @@ mod tests {
         let out = store.outbox(&actor, clinic.id).await.expect("outbox");
         assert_eq!(out[0].status, "sent");
         assert!(
+            out[0].body.contains("/p/[link used or sent; removed]"),
+            "the kept copy holds no usable link"
+        );
+        assert!(
             store
                 .pending_messages(10)
                 .await

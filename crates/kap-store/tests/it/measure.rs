@@ -216,6 +216,11 @@ both_backends!(
             )
             .await;
         assert!(matches!(second, Err(StoreError::Conflict(_))));
+        let outbox = store.outbox(&actor, clinic).await.expect("outbox");
+        assert!(
+            !outbox[0].body.contains(&token),
+            "a spent link leaves no usable token behind"
+        );
         let (rows, _) = store
             .responses_of(&actor, clinic, pid)
             .await
