@@ -2,7 +2,7 @@
 # Kapstone benchmarks you can run: demo-clinic generation rate, and staff page latency under
 # load on loopback (design §10 budgets). Bounded: each load run lasts DURATION seconds.
 #
-#   bash bench/run.sh                  # 100,000 patients, SQLite, 100 connections, 10 s per page
+#   bash bench/run.sh                  # 100,000 patients, SQLite, 10 then 100 connections, 10 s per page
 #   PATIENTS=10000 DURATION=5 bash bench/run.sh
 #
 # Needs: the release build (made here), wrk (installed from Debian if missing), curl.
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PATIENTS="${PATIENTS:-100000}"
 DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-100}"
+CONNECTIONS="${CONNECTIONS:-10 100}"
 PORT="${PORT:-18090}"
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
@@ -39,8 +39,10 @@ SESSION=$(awk '$6 == "kap_session" {print $7}' "$JAR")
 [ -n "$SESSION" ] || { echo "login failed"; exit 1; }
 PATIENT=$(curl -s -b "kap_session=$SESSION" "http://127.0.0.1:$PORT/patients?q=rivera" | grep -o '/patients/[0-9a-f-]\{36\}' | head -1)
 
-for page in "/" "/patients?q=rivera" "$PATIENT"; do
-  echo "== GET $page — $CONNECTIONS connections, ${DURATION}s"
-  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Cookie: kap_session=$SESSION" \
-    "http://127.0.0.1:$PORT$page" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+for c in $CONNECTIONS; do
+  for page in "/" "/patients?q=rivera" "$PATIENT"; do
+    echo "== GET $page — $c connections, ${DURATION}s"
+    wrk -t2 -c"$c" -d"${DURATION}s" --latency -H "Cookie: kap_session=$SESSION" \
+      "http://127.0.0.1:$PORT$page" | grep -E "50%|99%|Requests/sec|Non-2xx"
+  done
 done

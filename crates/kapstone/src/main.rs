@@ -299,7 +299,7 @@ async fn run() -> Result<std::process::ExitCode> {
         Command::Backup { to } => {
             let store = open(&config, false).await?;
             match &store.db {
-                Db::Sqlite(_) => {
+                Db::Sqlite(..) => {
                     if to.exists() {
                         bail!("{} already exists; choose a new file", to.display());
                     }

@@ -5,7 +5,7 @@ use kap_store::{Db, on_db};
 
 async fn tamper(db: &Db, seq: i64) {
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             sqlx::query("DROP TRIGGER audit_event_no_update")
                 .execute(p)
                 .await
