@@ -654,12 +654,8 @@ async fn trajectory(
             continue;
         }
         let totals: Vec<i32> = mine.iter().filter_map(|r| r.total).collect();
-        let o = match (totals.first(), totals.last()) {
-            (Some(b), Some(l)) if totals.len() > 1 => Some(
-                kap_domain::instruments::outcome::classify(*b, *l, &protocol.rules_for(ins.code)),
-            ),
-            _ => None,
-        };
+        let o =
+            kap_domain::instruments::outcome::outcome_of(&totals, &protocol.rules_for(ins.code));
         out.push(TrajectoryInfo {
             instrument: ins.code,
             points: mine

@@ -76,6 +76,15 @@ pub fn classify(baseline: i32, latest: i32, rules: &OutcomeRules) -> Outcome {
     }
 }
 
+/// The outcome of a series of complete totals (oldest first): the first is the baseline, the
+/// last the latest. Fewer than two totals have no outcome yet.
+pub fn outcome_of(totals: &[i32], rules: &OutcomeRules) -> Option<Outcome> {
+    match totals {
+        [baseline, .., latest] => Some(classify(*baseline, *latest, rules)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +130,17 @@ mod tests {
             ..r
         };
         assert_eq!(classify(20, 22, &w).label(), "worsening");
+    }
+
+    #[test]
+    fn an_outcome_needs_two_complete_totals() {
+        let r = OutcomeRules::default_for("phq9");
+        assert_eq!(outcome_of(&[], &r), None);
+        assert_eq!(outcome_of(&[18], &r), None);
+        assert_eq!(
+            outcome_of(&[18, 12, 4], &r).map(|o| (o.baseline, o.latest)),
+            Some((18, 4))
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
-use kap_domain::instruments::outcome::{Outcome, classify};
+use kap_domain::instruments::outcome::{Outcome, outcome_of};
 use kap_domain::instruments::{
     self, Answers, Instrument, ResponseContext, Scored, answers_from_fields, is_shown, score,
 };
@@ -92,12 +92,7 @@ pub fn trajectories(
             })
             .collect();
         let complete: Vec<i32> = mine.iter().filter_map(|r| r.total).collect();
-        let outcome = match (complete.first(), complete.last()) {
-            (Some(b), Some(l)) if complete.len() > 1 => {
-                Some(classify(*b, *l, &protocol.rules_for(ins.code)))
-            }
-            _ => None,
-        };
+        let outcome = outcome_of(&complete, &protocol.rules_for(ins.code));
         let svg = if ins.max_total > 0 {
             trajectory_svg(&TrajectoryChart {
                 title: ins.name,
