@@ -448,10 +448,7 @@ async fn list_instruments(staff: ApiStaff) -> AppResult<Json<Vec<InstrumentInfo>
                 code: i.code,
                 name: i.name,
                 title: i.title,
-                administration: format!("{:?}", i.administration)
-                    .to_lowercase()
-                    .replace("selfreport", "self_report")
-                    .replace("clinicianrated", "clinician_rated"),
+                administration: i.administration.as_str().to_owned(),
                 recall: i.recall,
                 max_total: i.max_total,
                 loinc_panel: i.loinc_panel,

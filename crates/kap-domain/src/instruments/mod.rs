@@ -21,6 +21,15 @@ pub enum Administration {
     ClinicianRated,
 }
 
+impl Administration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Administration::SelfReport => "self_report",
+            Administration::ClinicianRated => "clinician_rated",
+        }
+    }
+}
+
 /// One answer choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AnswerOption {
