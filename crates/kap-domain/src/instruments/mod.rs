@@ -178,11 +178,6 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
-    pub fn parse(s: &str) -> Option<Severity> {
-        [Severity::High, Severity::Urgent, Severity::Critical]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-    }
 }
 
 impl Flag {
@@ -192,16 +187,6 @@ impl Flag {
             Flag::AsqPositive => "asq_positive",
             Flag::AsqAcutePositive => "asq_acute_positive",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Flag> {
-        [
-            Flag::Phq9SelfHarm,
-            Flag::AsqPositive,
-            Flag::AsqAcutePositive,
-        ]
-        .into_iter()
-        .find(|f| f.as_str() == s)
     }
 
     /// The rule: PHQ-9 item 9 at 2–3 ("more than half the days", "nearly every day") is urgent
