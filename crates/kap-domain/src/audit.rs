@@ -13,71 +13,153 @@ use uuid::Uuid;
 /// The hash that the first row links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What happened, in words an auditor reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AuditAction {
-    LoginSucceeded,
-    LoginFailed,
-    Logout,
-    InquirySubmitted,
-    InquiryListed,
-    InquiryRead,
-    InquiryUpdated,
-    InquiryConverted,
-    PatientSearched,
-    PatientRead,
-    PatientCreated,
-    PatientUpdated,
-    MeasurementRecorded,
-    StaffCreated,
-    StaffUpdated,
-    TokenCreated,
-    TokenRevoked,
-    AuditRead,
-    ClinicUpdated,
-    ResponseRecorded,
-    ResponsesRead,
-    LinkCreated,
-    LinkOpened,
-    AlertRaised,
-    AlertAcknowledged,
-    AlertsListed,
-    ScheduleChanged,
-    OutboxRead,
+crate::code::coded_enum! {
+    /// What happened, in words an auditor reads.
+    pub enum AuditAction as "audit action" {
+        LoginSucceeded = "login.success" / "Logged in",
+        LoginFailed = "login.failure" / "Failed login",
+        Logout = "logout" / "Logged out",
+        InquirySubmitted = "inquiry.submit" / "Inquiry submitted",
+        InquiryListed = "inquiry.list" / "Inquiries listed",
+        InquiryRead = "inquiry.read" / "Inquiry read",
+        InquiryUpdated = "inquiry.update" / "Inquiry updated",
+        InquiryConverted = "inquiry.convert" / "Inquiry converted",
+        PatientSearched = "patient.search" / "Patients searched",
+        PatientRead = "patient.read" / "Chart read",
+        PatientCreated = "patient.create" / "Patient registered",
+        PatientUpdated = "patient.update" / "Patient updated",
+        MeasurementRecorded = "patient.measurement" / "Weight/height recorded",
+        StaffCreated = "staff.create" / "Staff account created",
+        StaffUpdated = "staff.update" / "Staff account changed",
+        TokenCreated = "token.create" / "API token created",
+        TokenRevoked = "token.revoke" / "API token revoked",
+        AuditRead = "audit.read" / "Audit log read",
+        ClinicCreated = "clinic.create" / "Clinic added",
+        ClinicUpdated = "clinic.update" / "Clinic settings changed",
+        ResponseRecorded = "response.create" / "Questionnaire response recorded",
+        ResponsesRead = "response.read" / "Questionnaire responses read",
+        LinkCreated = "link.create" / "Patient link created",
+        LinkOpened = "link.open" / "Patient link opened",
+        AlertRaised = "alert.raise" / "Safety alert raised",
+        AlertAcknowledged = "alert.acknowledge" / "Safety alert acknowledged",
+        AlertsListed = "alert.list" / "Safety alerts listed",
+        ScheduleChanged = "schedule.update" / "Questionnaire schedule changed",
+        OutboxRead = "outbox.read" / "Outbox read",
+        MessageQueued = "outbox.queue" / "Message queued",
+    }
 }
 
-impl AuditAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LoginSucceeded => "login.success",
-            Self::LoginFailed => "login.failure",
-            Self::Logout => "logout",
-            Self::InquirySubmitted => "inquiry.submit",
-            Self::InquiryListed => "inquiry.list",
-            Self::InquiryRead => "inquiry.read",
-            Self::InquiryUpdated => "inquiry.update",
-            Self::InquiryConverted => "inquiry.convert",
-            Self::PatientSearched => "patient.search",
-            Self::PatientRead => "patient.read",
-            Self::PatientCreated => "patient.create",
-            Self::PatientUpdated => "patient.update",
-            Self::MeasurementRecorded => "patient.measurement",
-            Self::StaffCreated => "staff.create",
-            Self::StaffUpdated => "staff.update",
-            Self::TokenCreated => "token.create",
-            Self::TokenRevoked => "token.revoke",
-            Self::AuditRead => "audit.read",
-            Self::ClinicUpdated => "clinic.update",
-            Self::ResponseRecorded => "response.create",
-            Self::ResponsesRead => "response.read",
-            Self::LinkCreated => "link.create",
-            Self::LinkOpened => "link.open",
-            Self::AlertRaised => "alert.raise",
-            Self::AlertAcknowledged => "alert.acknowledge",
-            Self::AlertsListed => "alert.list",
-            Self::ScheduleChanged => "schedule.update",
-            Self::OutboxRead => "outbox.read",
+crate::code::coded_enum! {
+    /// How an actor reached Kapstone.
+    pub enum ActorKind as "actor kind" {
+        /// A staff member in a browser session.
+        Staff = "staff" / "Staff",
+        /// A staff member's API token.
+        Api = "api" / "API",
+        /// Someone without an account: the public contact form, a patient link.
+        Visitor = "visitor" / "Visitor",
+        /// The command line or the background worker.
+        System = "system" / "System",
+    }
+}
+
+crate::code::coded_enum! {
+    /// The kind of record an audit row is about.
+    pub enum RecordKind as "record kind" {
+        Patient = "patient" / "Patient",
+        Inquiry = "inquiry" / "Inquiry",
+        Staff = "staff" / "Staff member",
+        ApiToken = "api_token" / "API token",
+        Clinic = "clinic" / "Clinic",
+    }
+}
+
+/// Who is acting, and from where: the first half of every audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub staff_id: Option<Uuid>,
+    pub kind: ActorKind,
+    /// The clinic the actor works in (none for installation-wide actions).
+    pub clinic_id: Option<Uuid>,
+    pub address: Option<String>,
+}
+
+impl Actor {
+    /// The command line, acting for the installation.
+    pub fn system() -> Self {
+        Self {
+            staff_id: None,
+            kind: ActorKind::System,
+            clinic_id: None,
+            address: None,
         }
+    }
+
+    /// Someone without an account, at one clinic's public pages.
+    pub fn visitor(clinic_id: Uuid, address: Option<String>) -> Self {
+        Self {
+            staff_id: None,
+            kind: ActorKind::Visitor,
+            clinic_id: Some(clinic_id),
+            address,
+        }
+    }
+
+    /// A staff member acting in a clinic, by session or token.
+    pub fn staff(
+        staff_id: Uuid,
+        kind: ActorKind,
+        clinic_id: Uuid,
+        address: Option<String>,
+    ) -> Self {
+        Self {
+            staff_id: Some(staff_id),
+            kind,
+            clinic_id: Some(clinic_id),
+            address,
+        }
+    }
+}
+
+/// What an audit row is about: the second half of every audit row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    pub record_kind: Option<RecordKind>,
+    pub record_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub detail: String,
+}
+
+impl Subject {
+    pub fn patient(id: Uuid) -> Self {
+        Self {
+            record_kind: Some(RecordKind::Patient),
+            record_id: Some(id),
+            patient_id: Some(id),
+            detail: String::new(),
+        }
+    }
+
+    pub fn record(kind: RecordKind, id: Uuid) -> Self {
+        Self {
+            record_kind: Some(kind),
+            record_id: Some(id),
+            ..Self::default()
+        }
+    }
+
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn with_detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = d.into();
+        self
+    }
+
+    pub fn with_patient(mut self, p: Option<Uuid>) -> Self {
+        self.patient_id = p;
+        self
     }
 }
 
@@ -89,7 +171,8 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     /// The staff member, if any (anonymous visitors and the system have none).
     pub actor_id: Option<Uuid>,
-    /// How the actor acted: `staff`, `api`, `visitor`, `system`.
+    /// How the actor acted ([`ActorKind`]'s code); kept as stored so that verification hashes
+    /// exactly what is in the database.
     pub actor_kind: String,
     pub action: String,
     pub record_kind: Option<String>,
@@ -106,6 +189,31 @@ pub fn canonical_time(at: DateTime<Utc>) -> String {
 }
 
 impl AuditEntry {
+    /// The row that records `action` by `actor` on `subject`, as number `seq` of the chain.
+    pub fn new(
+        seq: i64,
+        id: Uuid,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        action: AuditAction,
+        subject: Subject,
+    ) -> Self {
+        AuditEntry {
+            seq,
+            id,
+            at,
+            actor_id: actor.staff_id,
+            actor_kind: actor.kind.as_str().to_owned(),
+            action: action.as_str().to_owned(),
+            record_kind: subject.record_kind.map(|k| k.as_str().to_owned()),
+            record_id: subject.record_id,
+            patient_id: subject.patient_id,
+            clinic_id: actor.clinic_id,
+            address: actor.address.clone(),
+            detail: subject.detail,
+        }
+    }
+
     /// Unambiguous bytes for hashing: each field length-prefixed, absent fields marked.
     pub fn canonical(&self) -> Vec<u8> {
         fn put(out: &mut Vec<u8>, v: Option<&str>) {

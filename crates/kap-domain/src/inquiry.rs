@@ -3,52 +3,80 @@
 
 use crate::fields::FieldErrors;
 use crate::person::{Email, Message, PersonName, Phone, PreferredContact, optional};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InquiryStatus {
-    New,
-    Contacted,
-    Converted,
-    Closed,
+crate::code::coded_enum! {
+    /// Where an inquiry stands in the coordinator's workflow.
+    pub enum InquiryStatus as "inquiry status" {
+        New = "new" / "New",
+        Contacted = "contacted" / "Contacted",
+        Converted = "converted" / "Converted",
+        Closed = "closed" / "Closed",
+    }
+}
+
+/// Why an inquiry's status may not be changed by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionRefused {
+    /// A converted inquiry is final.
+    #[error("this inquiry was converted into a patient; its status is final")]
+    AlreadyConverted,
+    /// "Converted" is reached only by converting, which registers the patient.
+    #[error("use “convert to patient” to register this person")]
+    ConvertInstead,
 }
 
 impl InquiryStatus {
-    pub const ALL: [InquiryStatus; 4] = [Self::New, Self::Contacted, Self::Converted, Self::Closed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Contacted => "contacted",
-            Self::Converted => "converted",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::New => "New",
-            Self::Contacted => "Contacted",
-            Self::Converted => "Converted",
-            Self::Closed => "Closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s.trim())
-    }
-
     /// Whether a coordinator may move an inquiry from `self` to `to` by hand. "Converted" is
     /// reached only by converting (which creates the patient), and a converted inquiry is final.
-    pub fn may_change_to(self, to: InquiryStatus) -> Result<(), &'static str> {
+    pub fn may_change_to(self, to: InquiryStatus) -> Result<(), TransitionRefused> {
         match (self, to) {
-            (Self::Converted, _) => {
-                Err("This inquiry was converted into a patient; its status is final.")
-            }
-            (_, Self::Converted) => Err("Use “Convert to patient” to register this person."),
+            (Self::Converted, _) => Err(TransitionRefused::AlreadyConverted),
+            (_, Self::Converted) => Err(TransitionRefused::ConvertInstead),
             _ => Ok(()),
         }
+    }
+}
+
+/// An inquiry as kept in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inquiry {
+    pub id: Uuid,
+    pub name: PersonName,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub preferred_contact: PreferredContact,
+    pub message: Message,
+    pub status: InquiryStatus,
+    /// The patient this inquiry was converted into.
+    pub patient_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A coordinator's note on an inquiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InquiryNote {
+    pub id: Uuid,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which inquiries to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryFilter {
+    Any,
+    Only(InquiryStatus),
+    /// Still to be worked: new or contacted.
+    Open,
+}
+
+impl From<Option<InquiryStatus>> for InquiryFilter {
+    fn from(s: Option<InquiryStatus>) -> Self {
+        s.map_or(InquiryFilter::Any, InquiryFilter::Only)
     }
 }
 

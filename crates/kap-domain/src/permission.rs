@@ -3,70 +3,15 @@
 //! Clinic scoping is a separate, second check: a role only applies inside a clinic the staff member
 //! belongs to, and the store filters every patient query by the caller's clinics.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-/// A staff member's role within one clinic. Patients have no role: they reach the app only
-/// through single-use links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Prescriber,
-    Nurse,
-    Therapist,
-    Coordinator,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Prescriber,
-        Role::Nurse,
-        Role::Therapist,
-        Role::Coordinator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Prescriber => "prescriber",
-            Role::Nurse => "nurse",
-            Role::Therapist => "therapist",
-            Role::Coordinator => "coordinator",
-        }
-    }
-
-    /// The name shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Administrator",
-            Role::Prescriber => "Prescriber",
-            Role::Nurse => "Nurse",
-            Role::Therapist => "Therapist",
-            Role::Coordinator => "Coordinator",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role \"{0}\": use one of admin, prescriber, nurse, therapist, coordinator")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| UnknownRole(s.to_owned()))
+crate::code::coded_enum! {
+    /// A staff member's role within one clinic. Patients have no role: they reach the app only
+    /// through single-use links.
+    pub enum Role as "role" {
+        Admin = "admin" / "Administrator",
+        Prescriber = "prescriber" / "Prescriber",
+        Nurse = "nurse" / "Nurse",
+        Therapist = "therapist" / "Therapist",
+        Coordinator = "coordinator" / "Coordinator",
     }
 }
 

@@ -190,6 +190,11 @@ impl DateOfBirth {
         Ok(Self(d))
     }
 
+    /// A date of birth read back from storage: it was checked against the day it was entered.
+    pub fn stored(d: NaiveDate) -> Result<Self, ParseError> {
+        Self::new(d, d)
+    }
+
     pub fn date(self) -> NaiveDate {
         self.0
     }
@@ -206,73 +211,37 @@ impl fmt::Display for DateOfBirth {
     }
 }
 
-/// Administrative sex, as FHIR's `AdministrativeGender` value set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sex {
-    Female,
-    Male,
-    Other,
-    Unknown,
+crate::code::coded_enum! {
+    /// Administrative sex, as FHIR's `AdministrativeGender` value set.
+    pub enum Sex as "sex" {
+        Female = "female" / "Female",
+        Male = "male" / "Male",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
+    }
 }
 
 impl Sex {
-    pub const ALL: [Sex; 4] = [Sex::Female, Sex::Male, Sex::Other, Sex::Unknown];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Female => "female",
-            Sex::Male => "male",
-            Sex::Other => "other",
-            Sex::Unknown => "unknown",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Sex::Female => "Female",
-            Sex::Male => "Male",
-            Sex::Other => "Other",
-            Sex::Unknown => "Unknown",
-        }
-    }
+    /// Parses a form's choice.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let t = required(s)?;
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == t)
+        Self::from_code(required(s)?)
             .ok_or_else(|| invalid("Please choose one of the listed options."))
     }
 }
 
-/// How a person prefers to be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PreferredContact {
-    Email,
-    Phone,
-    Either,
+crate::code::coded_enum! {
+    /// How a person prefers to be reached.
+    pub enum PreferredContact as "preferred contact" {
+        Email = "email" / "Email",
+        Phone = "phone" / "Phone",
+        Either = "either" / "Email or phone",
+    }
 }
 
 impl PreferredContact {
-    pub const ALL: [PreferredContact; 3] = [Self::Email, Self::Phone, Self::Either];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Phone => "phone",
-            Self::Either => "either",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Email => "Email",
-            Self::Phone => "Phone",
-            Self::Either => "Either",
-        }
-    }
+    /// Parses a form's choice.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
-        let t = required(s)?;
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == t)
+        Self::from_code(required(s)?)
             .ok_or_else(|| invalid("Please choose email, phone or either."))
     }
 }

@@ -1,74 +1,68 @@
 //! The inquiry inbox: contact-form submissions, the coordinator's status and notes, and the
 //! one-step conversion of an inquiry into a registered patient.
 
-use crate::audit::{Subject, append};
+use crate::db::{Tx, exec, fetch_all, fetch_opt, scalar};
+use crate::error::{Conflict, Result, StoreError, code, field, opt_field};
 use crate::patient::insert_patient;
-use crate::{Actor, Result, Store, StoreError, new_id, now, on_tx};
+use crate::{Store, new_id, now};
 use chrono::{DateTime, Utc};
-use kap_domain::audit::AuditAction;
-use kap_domain::inquiry::{ContactSubmission, InquiryStatus};
+use kap_domain::audit::{Actor, AuditAction, RecordKind, Subject};
+use kap_domain::inquiry::{ContactSubmission, Inquiry, InquiryFilter, InquiryNote, InquiryStatus};
 use kap_domain::patient::PatientDetails;
+use kap_domain::person::{Email, Message, PersonName, Phone};
 use uuid::Uuid;
 
-/// An inquiry as stored.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct Inquiry {
-    pub id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// `email`, `phone` or `either`.
-    pub preferred_contact: String,
-    pub message: String,
-    /// `new`, `contacted`, `converted` or `closed`.
-    pub status: String,
-    /// The patient this inquiry was converted into.
-    pub patient_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+#[derive(sqlx::FromRow)]
+struct InquiryRow {
+    id: Uuid,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    preferred_contact: String,
+    message: String,
+    status: String,
+    patient_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-impl Inquiry {
-    pub fn status(&self) -> InquiryStatus {
-        InquiryStatus::parse(&self.status).unwrap_or(InquiryStatus::New)
+const R: &str = "inquiry";
+
+impl TryFrom<InquiryRow> for Inquiry {
+    type Error = StoreError;
+    fn try_from(r: InquiryRow) -> Result<Inquiry> {
+        let id = r.id;
+        Ok(Inquiry {
+            id,
+            name: field(R, id, "name", PersonName::parse(&r.name))?,
+            email: opt_field(R, id, "email", r.email.as_deref(), Email::parse)?,
+            phone: opt_field(R, id, "phone", r.phone.as_deref(), Phone::parse)?,
+            preferred_contact: code(R, id, "preferred_contact", &r.preferred_contact)?,
+            message: field(R, id, "message", Message::parse(&r.message))?,
+            status: code(R, id, "status", &r.status)?,
+            patient_id: r.patient_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
     }
 }
 
-/// Which inquiries to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InquiryFilter {
-    Any,
-    Only(InquiryStatus),
-    /// Still to be worked: new or contacted.
-    Open,
-}
-
-impl From<Option<InquiryStatus>> for InquiryFilter {
-    fn from(s: Option<InquiryStatus>) -> Self {
-        s.map_or(InquiryFilter::Any, InquiryFilter::Only)
-    }
-}
-
-/// A coordinator's note on an inquiry.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct InquiryNote {
-    pub id: Uuid,
-    pub author_name: String,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
+#[derive(sqlx::FromRow)]
+struct NoteRow {
+    id: Uuid,
+    author_name: String,
+    body: String,
+    created_at: DateTime<Utc>,
 }
 
 const COLS: &str = "id, name, email, phone, preferred_contact, message, status, patient_id,
     created_at, updated_at";
 
-async fn load(tx: &mut crate::Tx, clinic_id: Uuid, id: Uuid) -> Result<Inquiry> {
+async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Inquiry> {
     let sql = format!("SELECT {COLS} FROM inquiry WHERE id = $1 AND clinic_id = $2");
-    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(clinic_id)
-        .fetch_optional(&mut *c)
-        .await?)
-    .ok_or(StoreError::NotFound)
+    fetch_opt!(tx tx, InquiryRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
+        .ok_or(StoreError::NotFound)?
+        .try_into()
 }
 
 impl Store {
@@ -80,32 +74,19 @@ impl Store {
         s: &ContactSubmission,
     ) -> Result<Uuid> {
         let id = new_id();
-        let t = now();
-        let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        let mut a = self.audited(actor).await?;
+        exec!(tx a.tx(),
             "INSERT INTO inquiry (id, clinic_id, name, email, phone, preferred_contact, message,
-                status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,'new',$8,$8)"
-        )
-        .bind(id)
-        .bind(clinic_id)
-        .bind(s.name.as_str())
-        .bind(s.email.as_ref().map(|e| e.as_str()))
-        .bind(s.phone.as_ref().map(|p| p.as_str()))
-        .bind(s.preferred_contact.as_str())
-        .bind(s.message.as_str())
-        .bind(t)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+                status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,'new',$8,$8)",
+            id, clinic_id, s.name.as_str(), s.email.as_ref().map(Email::as_str),
+            s.phone.as_ref().map(Phone::as_str), s.preferred_contact.as_str(),
+            s.message.as_str(), now());
+        a.record(
             AuditAction::InquirySubmitted,
-            Subject::record("inquiry", id),
+            Subject::record(RecordKind::Inquiry, id),
         )
         .await?;
-        tx.commit().await?;
+        a.commit().await?;
         Ok(id)
     }
 
@@ -115,49 +96,34 @@ impl Store {
         &self,
         actor: &Actor,
         clinic_id: Uuid,
-        status: impl Into<InquiryFilter>,
+        filter: impl Into<InquiryFilter>,
         before: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<Inquiry>> {
-        let status: InquiryFilter = status.into();
-        let mut tx = self.begin().await?;
-        let cond = match status {
-            InquiryFilter::Any => "$2 IS NULL",
-            InquiryFilter::Only(_) => "status = $2",
-            InquiryFilter::Open => "($2 IS NULL AND status IN ('new', 'contacted'))",
+        let filter: InquiryFilter = filter.into();
+        let (cond, status, label) = match filter {
+            InquiryFilter::Any => ("$2 IS NULL", None, "any"),
+            InquiryFilter::Only(s) => ("status = $2", Some(s.as_str()), s.as_str()),
+            InquiryFilter::Open => (
+                "($2 IS NULL AND status IN ('new', 'contacted'))",
+                None,
+                "open",
+            ),
         };
         let sql = format!(
             "SELECT {COLS} FROM inquiry WHERE clinic_id = $1 AND {cond}
                AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
         );
-        let rows: Vec<Inquiry> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(clinic_id)
-            .bind(match status {
-                InquiryFilter::Only(s) => Some(s.as_str()),
-                _ => None,
-            })
-            .bind(before)
-            .bind(limit)
-            .fetch_all(&mut *c)
-            .await?);
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        let mut a = self.audited(actor).await?;
+        let rows = fetch_all!(tx a.tx(), InquiryRow, sqlx::AssertSqlSafe(sql),
+            clinic_id, status, before, limit);
+        a.record(
             AuditAction::InquiryListed,
-            Subject::none().with_detail(format!(
-                "status {}; {} shown",
-                match status {
-                    InquiryFilter::Any => "any",
-                    InquiryFilter::Open => "open",
-                    InquiryFilter::Only(s) => s.as_str(),
-                },
-                rows.len()
-            )),
+            Subject::none().with_detail(format!("status {label}; {} shown", rows.len())),
         )
         .await?;
-        tx.commit().await?;
-        Ok(rows)
+        a.commit().await?;
+        rows.into_iter().map(Inquiry::try_from).collect()
     }
 
     /// One inquiry with its notes (audited as a read).
@@ -167,25 +133,28 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<(Inquiry, Vec<InquiryNote>)> {
-        let mut tx = self.begin().await?;
-        let inq = load(&mut tx, clinic_id, id).await?;
-        let notes: Vec<InquiryNote> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let mut a = self.audited(actor).await?;
+        let inq = load(a.tx(), clinic_id, id).await?;
+        let notes = fetch_all!(tx a.tx(), NoteRow,
             "SELECT n.id, s.full_name AS author_name, n.body, n.created_at
              FROM inquiry_note n JOIN staff_user s ON s.id = n.author_id
-             WHERE n.inquiry_id = $1 ORDER BY n.created_at, n.id"
-        )
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await?);
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+             WHERE n.inquiry_id = $1 ORDER BY n.created_at, n.id",
+            id);
+        a.record(
             AuditAction::InquiryRead,
-            Subject::record("inquiry", id).with_patient(inq.patient_id),
+            Subject::record(RecordKind::Inquiry, id).with_patient(inq.patient_id),
         )
         .await?;
-        tx.commit().await?;
+        a.commit().await?;
+        let notes = notes
+            .into_iter()
+            .map(|n| InquiryNote {
+                id: n.id,
+                author_name: n.author_name,
+                body: n.body,
+                created_at: n.created_at,
+            })
+            .collect();
         Ok((inq, notes))
     }
 
@@ -196,53 +165,32 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
         status: InquiryStatus,
-        note: Option<&str>,
+        note: Option<&Message>,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let inq = load(&mut tx, clinic_id, id).await?;
-        let from = inq.status();
+        let mut a = self.audited(actor).await?;
+        let from = load(a.tx(), clinic_id, id).await?.status;
         if from != status {
-            from.may_change_to(status)
-                .map_err(|m| StoreError::Conflict(m.to_owned()))?;
-            on_tx!(&mut tx, |c| sqlx::query(
-                "UPDATE inquiry SET status = $1, updated_at = $2 WHERE id = $3"
-            )
-            .bind(status.as_str())
-            .bind(now())
-            .bind(id)
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
+            from.may_change_to(status).map_err(Conflict::from)?;
+            exec!(tx a.tx(), "UPDATE inquiry SET status = $1, updated_at = $2 WHERE id = $3",
+                status.as_str(), now(), id);
         }
         if let Some(body) = note {
+            // A note is signed by its author: only a staff member can write one.
             let author = actor.staff_id.ok_or(StoreError::NotFound)?;
-            on_tx!(&mut tx, |c| sqlx::query(
+            exec!(tx a.tx(),
                 "INSERT INTO inquiry_note (id, inquiry_id, author_id, body, created_at)
-                 VALUES ($1,$2,$3,$4,$5)"
-            )
-            .bind(new_id())
-            .bind(id)
-            .bind(author)
-            .bind(body)
-            .bind(now())
-            .execute(&mut *c)
-            .await?
-            .rows_affected());
+                 VALUES ($1,$2,$3,$4,$5)",
+                new_id(), id, author, body.as_str(), now());
         }
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        a.record(
             AuditAction::InquiryUpdated,
-            Subject::record("inquiry", id).with_detail(format!(
-                "status {} -> {}{}",
-                from.as_str(),
-                status.as_str(),
+            Subject::record(RecordKind::Inquiry, id).with_detail(format!(
+                "status {from} -> {status}{}",
                 if note.is_some() { "; note added" } else { "" }
             )),
         )
         .await?;
-        tx.commit().await
+        a.commit().await
     }
 
     /// Registers the person behind an inquiry as a patient and marks the inquiry converted,
@@ -254,51 +202,36 @@ impl Store {
         id: Uuid,
         details: &PatientDetails,
     ) -> Result<Uuid> {
-        let mut tx = self.begin().await?;
-        let inq = load(&mut tx, clinic_id, id).await?;
-        if inq.status() == InquiryStatus::Converted {
-            return Err(StoreError::Conflict(
-                "This inquiry has already been converted into a patient.".into(),
-            ));
+        let mut a = self.audited(actor).await?;
+        if load(a.tx(), clinic_id, id).await?.status == InquiryStatus::Converted {
+            return Err(Conflict::InquiryAlreadyConverted.into());
         }
-        let patient_id = insert_patient(&mut tx, actor, clinic_id, details).await?;
-        on_tx!(&mut tx, |c| sqlx::query(
+        let patient_id = insert_patient(&mut a, clinic_id, details).await?;
+        exec!(tx a.tx(),
             "UPDATE inquiry SET status = 'converted', patient_id = $1, updated_at = $2
-             WHERE id = $3"
-        )
-        .bind(patient_id)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+             WHERE id = $3",
+            patient_id, now(), id);
+        a.record(
             AuditAction::PatientCreated,
             Subject::patient(patient_id).with_detail(format!("from inquiry {id}")),
         )
         .await?;
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        a.record(
             AuditAction::InquiryConverted,
-            Subject::record("inquiry", id).with_patient(Some(patient_id)),
+            Subject::record(RecordKind::Inquiry, id).with_patient(Some(patient_id)),
         )
         .await?;
-        tx.commit().await?;
+        a.commit().await?;
         Ok(patient_id)
     }
 
-    /// Counts of a clinic's inquiries by status, for the home page.
+    /// How many of a clinic's inquiries are new, for the home page.
     pub async fn count_new_inquiries(&self, clinic_id: Uuid) -> Result<i64> {
-        Ok(crate::on_db!(&self.db, |p| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM inquiry WHERE clinic_id = $1 AND status = 'new'"
-        )
-        .bind(clinic_id)
-        .fetch_one(p)
-        .await?))
+        Ok(scalar!(
+            db & self.db,
+            i64,
+            "SELECT COUNT(*) FROM inquiry WHERE clinic_id = $1 AND status = 'new'",
+            clinic_id
+        ))
     }
 }

@@ -1,88 +1,129 @@
 //! The patient registry: demographics, contacts, emergency contact, weight and height history,
 //! and keyset-paged search — every read and write audited, every query scoped to one clinic.
 
-use crate::audit::{Subject, append};
-use crate::{Actor, Result, Store, StoreError, Tx, new_id, now, on_tx};
+use crate::audited::Audited;
+use crate::db::{Tx, exec, fetch_all, fetch_opt};
+use crate::error::{Result, StoreError, code, field, opt_field};
+use crate::{Store, new_id, now};
 use chrono::{DateTime, NaiveDate, Utc};
-use kap_domain::audit::AuditAction;
-use kap_domain::patient::{BodyMeasurement, PatientDetails, PatientQuery, name_key};
-use kap_domain::person::{DateOfBirth, Email, PersonName, Phone, PreferredContact, Sex, ShortText};
+use kap_domain::audit::{Actor, AuditAction, Subject};
+use kap_domain::patient::{
+    BodyMeasurement, BodyMeasurementRecord, EmergencyContact, Patient, PatientDetails,
+    PatientQuery, PatientSummary, name_key,
+};
+use kap_domain::person::{DateOfBirth, Email, Height, PersonName, Phone, ShortText, Weight};
 use uuid::Uuid;
 
-/// A patient's registry record as stored.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct Patient {
-    pub id: Uuid,
-    pub full_name: String,
-    pub date_of_birth: NaiveDate,
-    /// FHIR administrative gender: `female`, `male`, `other`, `unknown`.
-    pub sex: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub preferred_contact: String,
-    pub address: Option<String>,
-    pub emergency_name: Option<String>,
-    pub emergency_phone: Option<String>,
-    pub emergency_relationship: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+#[derive(sqlx::FromRow)]
+struct PatientRow {
+    id: Uuid,
+    full_name: String,
+    date_of_birth: NaiveDate,
+    sex: String,
+    email: Option<String>,
+    phone: Option<String>,
+    preferred_contact: String,
+    address: Option<String>,
+    emergency_name: Option<String>,
+    emergency_phone: Option<String>,
+    emergency_relationship: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-impl Patient {
-    /// The stored record back as domain details (for editing). Stored values were valid when
-    /// written, so a parse failure means the row was edited outside the app.
-    pub fn details(&self) -> Option<PatientDetails> {
-        let ec = match (&self.emergency_name, &self.emergency_phone) {
-            (Some(n), Some(p)) => Some(kap_domain::patient::EmergencyContact {
-                name: PersonName::parse(n).ok()?,
-                phone: Phone::parse(p).ok()?,
-                relationship: match &self.emergency_relationship {
-                    Some(r) => Some(ShortText::parse(r).ok()?),
-                    None => None,
-                },
+const R: &str = "patient";
+
+impl TryFrom<PatientRow> for Patient {
+    type Error = StoreError;
+    fn try_from(r: PatientRow) -> Result<Patient> {
+        let id = r.id;
+        let emergency_contact = match (&r.emergency_name, &r.emergency_phone) {
+            (Some(n), Some(p)) => Some(EmergencyContact {
+                name: field(R, id, "emergency_name", PersonName::parse(n))?,
+                phone: field(R, id, "emergency_phone", Phone::parse(p))?,
+                relationship: opt_field(
+                    R,
+                    id,
+                    "emergency_relationship",
+                    r.emergency_relationship.as_deref(),
+                    ShortText::parse,
+                )?,
             }),
             _ => None,
         };
-        Some(PatientDetails {
-            full_name: PersonName::parse(&self.full_name).ok()?,
-            date_of_birth: DateOfBirth::new(self.date_of_birth, self.date_of_birth).ok()?,
-            sex: Sex::parse(&self.sex).ok()?,
-            email: match &self.email {
-                Some(e) => Some(Email::parse(e).ok()?),
-                None => None,
+        Ok(Patient {
+            id,
+            details: PatientDetails {
+                full_name: field(R, id, "full_name", PersonName::parse(&r.full_name))?,
+                date_of_birth: field(R, id, "date_of_birth", DateOfBirth::stored(r.date_of_birth))?,
+                sex: code(R, id, "sex", &r.sex)?,
+                email: opt_field(R, id, "email", r.email.as_deref(), Email::parse)?,
+                phone: opt_field(R, id, "phone", r.phone.as_deref(), Phone::parse)?,
+                preferred_contact: code(R, id, "preferred_contact", &r.preferred_contact)?,
+                address: opt_field(R, id, "address", r.address.as_deref(), ShortText::parse)?,
+                emergency_contact,
             },
-            phone: match &self.phone {
-                Some(p) => Some(Phone::parse(p).ok()?),
-                None => None,
-            },
-            preferred_contact: PreferredContact::parse(&self.preferred_contact).ok()?,
-            address: match &self.address {
-                Some(a) => Some(ShortText::parse(a).ok()?),
-                None => None,
-            },
-            emergency_contact: ec,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         })
     }
 }
 
-/// One line of a search result.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct PatientSummary {
-    pub id: Uuid,
-    pub full_name: String,
-    pub date_of_birth: NaiveDate,
-    pub email: Option<String>,
-    pub phone: Option<String>,
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    full_name: String,
+    date_of_birth: NaiveDate,
+    email: Option<String>,
+    phone: Option<String>,
 }
 
-/// A weight and/or height measurement.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
-pub struct Measurement {
-    pub id: Uuid,
-    pub measured_at: DateTime<Utc>,
-    pub weight_g: Option<i32>,
-    pub height_mm: Option<i32>,
-    pub recorded_by_name: Option<String>,
+impl TryFrom<SummaryRow> for PatientSummary {
+    type Error = StoreError;
+    fn try_from(r: SummaryRow) -> Result<PatientSummary> {
+        let id = r.id;
+        Ok(PatientSummary {
+            id,
+            full_name: field(R, id, "full_name", PersonName::parse(&r.full_name))?,
+            date_of_birth: field(R, id, "date_of_birth", DateOfBirth::stored(r.date_of_birth))?,
+            email: opt_field(R, id, "email", r.email.as_deref(), Email::parse)?,
+            phone: opt_field(R, id, "phone", r.phone.as_deref(), Phone::parse)?,
+        })
+    }
+}
+
+fn summaries(rows: Vec<SummaryRow>) -> Result<Vec<PatientSummary>> {
+    rows.into_iter().map(PatientSummary::try_from).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct MeasurementRow {
+    id: Uuid,
+    measured_at: DateTime<Utc>,
+    weight_g: Option<i32>,
+    height_mm: Option<i32>,
+    recorded_by_name: Option<String>,
+}
+
+impl TryFrom<MeasurementRow> for BodyMeasurementRecord {
+    type Error = StoreError;
+    fn try_from(r: MeasurementRow) -> Result<BodyMeasurementRecord> {
+        let id = r.id;
+        let m = "body measurement";
+        Ok(BodyMeasurementRecord {
+            id,
+            measured_at: r.measured_at,
+            weight: r
+                .weight_g
+                .map(|g| field(m, id, "weight_g", Weight::from_grams(g)))
+                .transpose()?,
+            height: r
+                .height_mm
+                .map(|h| field(m, id, "height_mm", Height::from_mm(h)))
+                .transpose()?,
+            recorded_by_name: r.recorded_by_name,
+        })
+    }
 }
 
 const COLS: &str = "id, full_name, date_of_birth, sex, email, phone, preferred_contact, address,
@@ -92,51 +133,68 @@ fn s<T: ToString>(o: &Option<T>) -> Option<String> {
     o.as_ref().map(ToString::to_string)
 }
 
-pub(crate) async fn insert_patient(
+/// Inserts or updates the registry columns of a patient (`id` new for an insert).
+async fn write_details(
     tx: &mut Tx,
-    actor: &Actor,
+    insert: Option<(Uuid, Option<Uuid>)>,
+    clinic_id: Uuid,
+    id: Uuid,
+    d: &PatientDetails,
+) -> Result<u64> {
+    let ec = d.emergency_contact.as_ref();
+    let sql = if insert.is_some() {
+        "INSERT INTO patient (full_name, name_key, date_of_birth, sex, email, phone, phone_digits,
+            preferred_contact, address, emergency_name, emergency_phone, emergency_relationship,
+            updated_at, id, clinic_id, created_at, created_by)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$13,$16)"
+    } else {
+        "UPDATE patient SET full_name = $1, name_key = $2, date_of_birth = $3, sex = $4,
+            email = $5, phone = $6, phone_digits = $7, preferred_contact = $8, address = $9,
+            emergency_name = $10, emergency_phone = $11, emergency_relationship = $12,
+            updated_at = $13
+         WHERE id = $14 AND clinic_id = $15 AND $16 IS NULL"
+    };
+    Ok(exec!(tx tx, sql,
+        d.full_name.as_str(), name_key(&d.full_name), d.date_of_birth.date(), d.sex.as_str(),
+        s(&d.email), s(&d.phone), d.phone.as_ref().map(Phone::digits),
+        d.preferred_contact.as_str(), s(&d.address), ec.map(|e| e.name.to_string()),
+        ec.map(|e| e.phone.to_string()), ec.and_then(|e| s(&e.relationship)),
+        now(), id, clinic_id, insert.and_then(|(_, by)| by)))
+}
+
+/// Registers a patient inside an audited transaction; the caller records the audit row.
+pub(crate) async fn insert_patient(
+    a: &mut Audited,
     clinic_id: Uuid,
     d: &PatientDetails,
 ) -> Result<Uuid> {
     let id = new_id();
-    let t = now();
-    let ec = d.emergency_contact.as_ref();
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO patient (id, clinic_id, full_name, name_key, date_of_birth, sex, email, phone,
-            phone_digits, preferred_contact, address, emergency_name, emergency_phone,
-            emergency_relationship, created_at, updated_at, created_by)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$15,$16)"
-    )
-    .bind(id)
-    .bind(clinic_id)
-    .bind(d.full_name.as_str())
-    .bind(name_key(&d.full_name))
-    .bind(d.date_of_birth.date())
-    .bind(d.sex.as_str())
-    .bind(s(&d.email))
-    .bind(s(&d.phone))
-    .bind(d.phone.as_ref().map(Phone::digits))
-    .bind(d.preferred_contact.as_str())
-    .bind(s(&d.address))
-    .bind(ec.map(|e| e.name.to_string()))
-    .bind(ec.map(|e| e.phone.to_string()))
-    .bind(ec.and_then(|e| s(&e.relationship)))
-    .bind(t)
-    .bind(actor.staff_id)
-    .execute(&mut *c)
-    .await?
-    .rows_affected());
+    let by = a.actor().staff_id;
+    write_details(a.tx(), Some((id, by)), clinic_id, id, d).await?;
     Ok(id)
 }
 
-async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Patient> {
+/// The patient, if they belong to the clinic.
+pub(crate) async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Patient> {
     let sql = format!("SELECT {COLS} FROM patient WHERE id = $1 AND clinic_id = $2");
-    on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(clinic_id)
-        .fetch_optional(&mut *c)
-        .await?)
-    .ok_or(StoreError::NotFound)
+    fetch_opt!(tx tx, PatientRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
+        .ok_or(StoreError::NotFound)?
+        .try_into()
+}
+
+async fn insert_measurement(
+    a: &mut Audited,
+    patient_id: Uuid,
+    at: DateTime<Utc>,
+    m: &BodyMeasurement,
+) -> Result<Uuid> {
+    let id = new_id();
+    let by = a.actor().staff_id;
+    exec!(tx a.tx(),
+        "INSERT INTO body_measurement (id, patient_id, measured_at, weight_g, height_mm,
+            recorded_by) VALUES ($1,$2,$3,$4,$5,$6)",
+        id, patient_id, at, m.weight.map(Weight::grams), m.height.map(Height::mm), by);
+    Ok(id)
 }
 
 /// Escapes LIKE wildcards in user text (`\` is the escape character).
@@ -146,6 +204,35 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// The names of the fields that differ between two versions of a patient's details (the
+/// audit row says what changed, never the values).
+fn changed_fields(before: &PatientDetails, after: &PatientDetails) -> Vec<&'static str> {
+    let (a, b) = (before.to_form(), after.to_form());
+    let pairs = [
+        ("full_name", a.full_name == b.full_name),
+        ("date_of_birth", a.date_of_birth == b.date_of_birth),
+        ("sex", a.sex == b.sex),
+        ("email", a.email == b.email),
+        ("phone", a.phone == b.phone),
+        (
+            "preferred_contact",
+            a.preferred_contact == b.preferred_contact,
+        ),
+        ("address", a.address == b.address),
+        ("emergency_name", a.emergency_name == b.emergency_name),
+        ("emergency_phone", a.emergency_phone == b.emergency_phone),
+        (
+            "emergency_relationship",
+            a.emergency_relationship == b.emergency_relationship,
+        ),
+    ];
+    pairs
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(n, _)| n)
+        .collect()
+}
+
 impl Store {
     pub async fn create_patient(
         &self,
@@ -153,17 +240,11 @@ impl Store {
         clinic_id: Uuid,
         d: &PatientDetails,
     ) -> Result<Uuid> {
-        let mut tx = self.begin().await?;
-        let id = insert_patient(&mut tx, actor, clinic_id, d).await?;
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
-            AuditAction::PatientCreated,
-            Subject::patient(id),
-        )
-        .await?;
-        tx.commit().await?;
+        let mut a = self.audited(actor).await?;
+        let id = insert_patient(&mut a, clinic_id, d).await?;
+        a.record(AuditAction::PatientCreated, Subject::patient(id))
+            .await?;
+        a.commit().await?;
         Ok(id)
     }
 
@@ -174,81 +255,16 @@ impl Store {
         id: Uuid,
         d: &PatientDetails,
     ) -> Result<()> {
-        let mut tx = self.begin().await?;
-        let before = load(&mut tx, clinic_id, id).await?;
-        let ec = d.emergency_contact.as_ref();
-        on_tx!(&mut tx, |c| sqlx::query(
-            "UPDATE patient SET full_name = $1, name_key = $2, date_of_birth = $3, sex = $4,
-                email = $5, phone = $6, phone_digits = $7, preferred_contact = $8, address = $9,
-                emergency_name = $10, emergency_phone = $11, emergency_relationship = $12,
-                updated_at = $13
-             WHERE id = $14 AND clinic_id = $15"
-        )
-        .bind(d.full_name.as_str())
-        .bind(name_key(&d.full_name))
-        .bind(d.date_of_birth.date())
-        .bind(d.sex.as_str())
-        .bind(s(&d.email))
-        .bind(s(&d.phone))
-        .bind(d.phone.as_ref().map(Phone::digits))
-        .bind(d.preferred_contact.as_str())
-        .bind(s(&d.address))
-        .bind(ec.map(|e| e.name.to_string()))
-        .bind(ec.map(|e| e.phone.to_string()))
-        .bind(ec.and_then(|e| s(&e.relationship)))
-        .bind(now())
-        .bind(id)
-        .bind(clinic_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        // The audit row names which fields changed, not their values.
-        let mut changed = vec![];
-        let after_form = d.to_form();
-        if let Some(old) = before.details().map(|o| o.to_form()) {
-            let pairs = [
-                ("full_name", &old.full_name, &after_form.full_name),
-                (
-                    "date_of_birth",
-                    &old.date_of_birth,
-                    &after_form.date_of_birth,
-                ),
-                ("sex", &old.sex, &after_form.sex),
-                ("email", &old.email, &after_form.email),
-                ("phone", &old.phone, &after_form.phone),
-                (
-                    "preferred_contact",
-                    &old.preferred_contact,
-                    &after_form.preferred_contact,
-                ),
-                ("address", &old.address, &after_form.address),
-                (
-                    "emergency_name",
-                    &old.emergency_name,
-                    &after_form.emergency_name,
-                ),
-                (
-                    "emergency_phone",
-                    &old.emergency_phone,
-                    &after_form.emergency_phone,
-                ),
-                (
-                    "emergency_relationship",
-                    &old.emergency_relationship,
-                    &after_form.emergency_relationship,
-                ),
-            ];
-            changed.extend(pairs.iter().filter(|(_, a, b)| a != b).map(|(n, _, _)| *n));
-        }
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        let mut a = self.audited(actor).await?;
+        let before = load(a.tx(), clinic_id, id).await?;
+        write_details(a.tx(), None, clinic_id, id, d).await?;
+        let changed = changed_fields(&before.details, d);
+        a.record(
             AuditAction::PatientUpdated,
             Subject::patient(id).with_detail(format!("changed: {}", changed.join(", "))),
         )
         .await?;
-        tx.commit().await
+        a.commit().await
     }
 
     /// A patient's record and measurement history (newest first); audited as a chart read.
@@ -257,28 +273,21 @@ impl Store {
         actor: &Actor,
         clinic_id: Uuid,
         id: Uuid,
-    ) -> Result<(Patient, Vec<Measurement>)> {
-        let mut tx = self.begin().await?;
-        let p = load(&mut tx, clinic_id, id).await?;
-        let ms: Vec<Measurement> = on_tx!(&mut tx, |c| {
-            sqlx::query_as(
+    ) -> Result<(Patient, Vec<BodyMeasurementRecord>)> {
+        let mut a = self.audited(actor).await?;
+        let p = load(a.tx(), clinic_id, id).await?;
+        let ms = fetch_all!(tx a.tx(), MeasurementRow,
             "SELECT m.id, m.measured_at, m.weight_g, m.height_mm, s.full_name AS recorded_by_name
              FROM body_measurement m LEFT JOIN staff_user s ON s.id = m.recorded_by
-             WHERE m.patient_id = $1 ORDER BY m.measured_at DESC, m.id DESC LIMIT 200"
-        )
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await?
-        });
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
-            AuditAction::PatientRead,
-            Subject::patient(id),
-        )
-        .await?;
-        tx.commit().await?;
+             WHERE m.patient_id = $1 ORDER BY m.measured_at DESC, m.id DESC LIMIT 200",
+            id);
+        a.record(AuditAction::PatientRead, Subject::patient(id))
+            .await?;
+        a.commit().await?;
+        let ms = ms
+            .into_iter()
+            .map(BodyMeasurementRecord::try_from)
+            .collect::<Result<_>>()?;
         Ok((p, ms))
     }
 
@@ -289,31 +298,15 @@ impl Store {
         patient_id: Uuid,
         m: &BodyMeasurement,
     ) -> Result<Uuid> {
-        let mut tx = self.begin().await?;
-        load(&mut tx, clinic_id, patient_id).await?;
-        let id = new_id();
-        on_tx!(&mut tx, |c| sqlx::query(
-            "INSERT INTO body_measurement (id, patient_id, measured_at, weight_g, height_mm,
-                recorded_by) VALUES ($1,$2,$3,$4,$5,$6)"
-        )
-        .bind(id)
-        .bind(patient_id)
-        .bind(now())
-        .bind(m.weight.map(|w| w.grams()))
-        .bind(m.height.map(|h| h.mm()))
-        .bind(actor.staff_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        let mut a = self.audited(actor).await?;
+        load(a.tx(), clinic_id, patient_id).await?;
+        let id = insert_measurement(&mut a, patient_id, now(), m).await?;
+        a.record(
             AuditAction::MeasurementRecorded,
             Subject::patient(patient_id).with_detail(format!("measurement {id}")),
         )
         .await?;
-        tx.commit().await?;
+        a.commit().await?;
         Ok(id)
     }
 
@@ -349,25 +342,20 @@ impl Store {
                AND ($3 IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = $3))
              ORDER BY name_key, id LIMIT $4"
         );
-        let mut tx = self.begin().await?;
-        let rows: Vec<PatientSummary> = on_tx!(&mut tx, |c| {
-            let query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(clinic_id);
-            let query = match q {
-                PatientQuery::DateOfBirth(d) => query.bind(*d),
-                _ => query.bind(value),
-            };
-            query.bind(after).bind(limit).fetch_all(&mut *c).await?
-        });
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+        let mut a = self.audited(actor).await?;
+        let rows = match q {
+            PatientQuery::DateOfBirth(d) => fetch_all!(tx a.tx(), SummaryRow,
+                sqlx::AssertSqlSafe(sql), clinic_id, *d, after, limit),
+            _ => fetch_all!(tx a.tx(), SummaryRow,
+                sqlx::AssertSqlSafe(sql), clinic_id, value, after, limit),
+        };
+        a.record(
             AuditAction::PatientSearched,
             Subject::none().with_detail(format!("by {kind}; {} shown", rows.len())),
         )
         .await?;
-        tx.commit().await?;
-        Ok(rows)
+        a.commit().await?;
+        summaries(rows)
     }
 
     /// The patients most recently registered or updated in a clinic, for the home page.
@@ -377,30 +365,22 @@ impl Store {
         clinic_id: Uuid,
         limit: i64,
     ) -> Result<Vec<PatientSummary>> {
-        let mut tx = self.begin().await?;
-        let rows: Vec<PatientSummary> = on_tx!(&mut tx, |c| sqlx::query_as(
+        let mut a = self.audited(actor).await?;
+        let rows = fetch_all!(tx a.tx(), SummaryRow,
             "SELECT id, full_name, date_of_birth, email, phone FROM patient
-             WHERE clinic_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
-        )
-        .bind(clinic_id)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await?);
-        append(
-            &mut tx,
-            self.audit_key(),
-            actor,
+             WHERE clinic_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2",
+            clinic_id, limit);
+        a.record(
             AuditAction::PatientSearched,
             Subject::none().with_detail(format!("recent; {} shown", rows.len())),
         )
         .await?;
-        tx.commit().await?;
-        Ok(rows)
+        a.commit().await?;
+        summaries(rows)
     }
 }
 
-/// One patient of a bulk import, with their measurement history (oldest first) and an optional
-/// creation time for back-dated synthetic data.
+/// One patient of a bulk import, with their measurement history (oldest first).
 pub struct ImportedPatient {
     pub details: PatientDetails,
     pub measurements: Vec<(DateTime<Utc>, BodyMeasurement)>,
@@ -415,36 +395,21 @@ impl Store {
         clinic_id: Uuid,
         patients: &[ImportedPatient],
     ) -> Result<Vec<Uuid>> {
-        let mut tx = self.begin().await?;
+        let mut a = self.audited(actor).await?;
         let mut ids = Vec::with_capacity(patients.len());
         for p in patients {
-            let id = insert_patient(&mut tx, actor, clinic_id, &p.details).await?;
+            let id = insert_patient(&mut a, clinic_id, &p.details).await?;
             for (at, m) in &p.measurements {
-                on_tx!(&mut tx, |c| sqlx::query(
-                    "INSERT INTO body_measurement (id, patient_id, measured_at, weight_g,
-                        height_mm, recorded_by) VALUES ($1,$2,$3,$4,$5,$6)"
-                )
-                .bind(new_id())
-                .bind(id)
-                .bind(*at)
-                .bind(m.weight.map(|w| w.grams()))
-                .bind(m.height.map(|h| h.mm()))
-                .bind(actor.staff_id)
-                .execute(&mut *c)
-                .await?
-                .rows_affected());
+                insert_measurement(&mut a, id, *at, m).await?;
             }
-            append(
-                &mut tx,
-                self.audit_key(),
-                actor,
+            a.record(
                 AuditAction::PatientCreated,
                 Subject::patient(id).with_detail("import"),
             )
             .await?;
             ids.push(id);
         }
-        tx.commit().await?;
+        a.commit().await?;
         Ok(ids)
     }
 }

@@ -1,10 +1,16 @@
-//! Fresh, migrated databases for tests: an in-memory SQLite database, or a new PostgreSQL schema
-//! on the server named by `KAPSTONE_TEST_PG_URL`.
+//! Fresh, migrated databases for tests (behind the `testing` feature, never in the binary): an
+//! in-memory SQLite database, or a new PostgreSQL schema on the server named by
+//! `KAPSTONE_TEST_PG_URL`.
 
-use crate::{Db, Result, Store, random_hex};
+use crate::{Db, Result, Store, StoreError, TableShape, random_hex, same_type};
 use kap_domain::audit::AuditKey;
 use sqlx::postgres::PgConnectOptions;
+use std::collections::BTreeMap;
 use std::str::FromStr;
+
+/// Why PostgreSQL tests are ignored unless asked for.
+pub const PG_IGNORED: &str =
+    "needs PostgreSQL: set KAPSTONE_TEST_PG_URL and run with -- --include-ignored";
 
 /// The PostgreSQL server for tests, if one is configured.
 pub fn pg_url() -> Option<String> {
@@ -36,18 +42,69 @@ pub async fn postgres(url: &str) -> Result<Db> {
 }
 
 /// A store over a fresh database of the given backend (`sqlite` or `postgres`), with a random
-/// audit key.
+/// audit key. Asking for PostgreSQL without a server configured is an error, never a quiet
+/// switch to SQLite.
 pub async fn store(backend: &str) -> Result<Store> {
     let db = match backend {
         "postgres" => {
             let url = pg_url().ok_or_else(|| {
-                crate::StoreError::BadUrl("KAPSTONE_TEST_PG_URL is not set".into())
+                StoreError::BadUrl("KAPSTONE_TEST_PG_URL is not set (PostgreSQL tests)".into())
             })?;
             postgres(&url).await?
         }
-        _ => sqlite().await?,
+        "sqlite" => sqlite().await?,
+        other => return Err(StoreError::BadUrl(format!("unknown test backend {other}"))),
     };
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&hex::decode(random_hex(32)).unwrap_or_else(|_| vec![0; 32]));
-    Ok(Store::new(db, AuditKey::from_bytes(key)))
+    let key = AuditKey::from_hex(&random_hex(32))
+        .ok_or_else(|| StoreError::BadUrl("random key".into()))?;
+    Ok(Store::new(db, key))
+}
+
+/// Every way two schemas differ: tables, columns, column types (paired across backends),
+/// nullability and index names. Empty when they agree.
+pub fn schema_differences(
+    sqlite: &BTreeMap<String, TableShape>,
+    postgres: &BTreeMap<String, TableShape>,
+) -> Vec<String> {
+    let mut out = vec![];
+    for name in sqlite.keys().chain(postgres.keys()) {
+        let (Some(a), Some(b)) = (sqlite.get(name), postgres.get(name)) else {
+            out.push(format!("table {name} exists on one backend only"));
+            continue;
+        };
+        for col in a.columns.keys().chain(b.columns.keys()) {
+            match (a.columns.get(col), b.columns.get(col)) {
+                (Some((ta, na)), Some((tb, nb))) => {
+                    if !same_type(ta, tb) {
+                        out.push(format!("{name}.{col}: {ta} on SQLite, {tb} on PostgreSQL"));
+                    }
+                    if na != nb {
+                        out.push(format!("{name}.{col}: NOT NULL on one backend only"));
+                    }
+                }
+                _ => out.push(format!("{name}.{col} exists on one backend only")),
+            }
+        }
+        if a.indexes != b.indexes {
+            out.push(format!(
+                "{name} indexes: {:?} on SQLite, {:?} on PostgreSQL",
+                a.indexes, b.indexes
+            ));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Runs the same expression against whichever pool a [`Db`] holds, for tests that reach past
+/// the store (to tamper with rows, or to age them).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, |$p:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p, _) => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
 }

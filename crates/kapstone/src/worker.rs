@@ -3,8 +3,8 @@
 //! idempotent against the database, so a restart loses nothing: unsent messages stay queued.
 
 use anyhow::Result;
-use kap_domain::instruments;
-use kap_store::{Actor, Store};
+use kap_store::Store;
+use kap_store::measure::schedule::LinkDelivery;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -55,44 +55,23 @@ pub async fn send_pending(
     Ok(sent)
 }
 
-/// Creates the links of every schedule that is due and moves each schedule on.
+/// Fires every due schedule: its link is made and the schedule moved on, in one transaction
+/// each. Returns how many fired.
 pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<usize> {
     let now = kap_store::now();
+    let deliver = LinkDelivery {
+        public_url: &web.public_url,
+        email_enabled: web.email_enabled,
+    };
     let mut made = 0;
-    for (clinic_id, created_by, s) in store.due_schedules(now).await? {
-        let Some(ins) = instruments::by_code(&s.instrument) else {
-            continue;
-        };
-        let Some(days) = s.every_days else { continue };
-        let protocol = store.protocol(clinic_id).await?;
-        let clinic = store.clinic(clinic_id).await?;
-        let actor = Actor {
-            staff_id: (!created_by.is_nil()).then_some(created_by),
-            kind: "system",
-            clinic_id: Some(clinic_id),
-            address: None,
-        };
-        let base = web.public_url.clone();
-        let url_for = move |t: &str| format!("{base}/p/{t}");
-        store
-            .create_link(
-                &actor,
-                clinic_id,
-                s.patient_id,
-                ins,
-                instruments::ResponseContext::BetweenSessions,
-                chrono::Duration::hours(i64::from(protocol.link_valid_hours)),
-                &kap_web::pages::measure::link_message(&clinic.name, ins),
-                &url_for,
-                web.email_enabled,
-            )
-            .await?;
-        let mut next = s.next_due_at.unwrap_or(now) + chrono::Duration::days(i64::from(days));
-        while next <= now {
-            next += chrono::Duration::days(i64::from(days));
+    for s in store.due_schedules(now).await? {
+        let settings = store.measurement_settings(s.clinic_id).await?;
+        if store
+            .fire_schedule(&s, now, settings.link_valid_for(), deliver)
+            .await?
+        {
+            made += 1;
         }
-        store.advance_schedule(s.id, next).await?;
-        made += 1;
     }
     Ok(made)
 }
@@ -124,7 +103,11 @@ pub async fn run(
 mod tests {
     use super::*;
     use kap_domain::Role;
-    use kap_domain::instruments::ResponseContext;
+    use kap_domain::audit::{Actor, ActorKind};
+    use kap_domain::instruments::{self, ResponseContext};
+    use kap_domain::measure::OutboxStatus;
+    use kap_store::measure::link::NewLink;
+    use kap_store::staff::NewStaff;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     /// A minimal SMTP server on loopback that keeps what it is given.
@@ -182,20 +165,17 @@ mod tests {
         let staff = store
             .create_staff(
                 &Actor::system(),
-                "c@x.example",
-                "Cora",
-                "h",
-                clinic.id,
-                Role::Coordinator,
+                NewStaff {
+                    email: "c@x.example",
+                    full_name: "Cora",
+                    password_hash: "h",
+                    clinic_id: clinic.id,
+                    role: Role::Coordinator,
+                },
             )
             .await
             .expect("staff");
-        let actor = Actor {
-            staff_id: Some(staff),
-            kind: "staff",
-            clinic_id: Some(clinic.id),
-            address: None,
-        };
+        let actor = Actor::staff(staff, ActorKind::Staff, clinic.id, None);
         let details = kap_domain::patient::PatientForm {
             full_name: "Mail Patient".into(),
             date_of_birth: "1980-01-01".into(),
@@ -212,14 +192,15 @@ mod tests {
         store
             .create_link(
                 &actor,
-                clinic.id,
-                pid,
-                ins,
-                ResponseContext::BetweenSessions,
-                chrono::Duration::hours(72),
-                &kap_web::pages::measure::link_message(&clinic.name, ins),
-                &|t| format!("https://kap.example/p/{t}"),
-                true,
+                NewLink {
+                    clinic_id: clinic.id,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::BetweenSessions,
+                    valid_for: chrono::Duration::hours(72),
+                    public_url: "https://kap.example",
+                    email_enabled: true,
+                },
             )
             .await
             .expect("link");
@@ -235,7 +216,7 @@ mod tests {
         assert!(got.contains("mail.patient@example.org"), "{got}");
         assert!(got.contains("https://kap.example/p/"), "{got}");
         let out = store.outbox(&actor, clinic.id).await.expect("outbox");
-        assert_eq!(out[0].status, "sent");
+        assert_eq!(out[0].status, OutboxStatus::Sent);
         assert!(
             out[0].body.contains("/p/[link used or sent; removed]"),
             "the kept copy holds no usable link"
@@ -266,7 +247,7 @@ mod tests {
             .expect("patient");
         let ins = instruments::by_code("phq9").expect("phq9");
         store
-            .add_schedule(&Actor::system(), clinic.id, pid, ins, Some(7), None)
+            .add_schedule(&Actor::system(), clinic.id, pid, ins, Some(7))
             .await
             .expect("schedule");
         let web = kap_web::WebConfig::default();

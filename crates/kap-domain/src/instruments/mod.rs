@@ -11,22 +11,13 @@ use std::collections::BTreeMap;
 
 pub use defs::ALL;
 
-/// How an instrument is administered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Administration {
-    /// The patient answers (in clinic or through a link); item text is shown.
-    SelfReport,
-    /// A clinician enters item scores; copyrighted item text is not reproduced.
-    ClinicianRated,
-}
-
-impl Administration {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Administration::SelfReport => "self_report",
-            Administration::ClinicianRated => "clinician_rated",
-        }
+crate::code::coded_enum! {
+    /// How an instrument is administered.
+    pub enum Administration as "administration" {
+        /// The patient answers (in clinic or through a link); item text is shown.
+        SelfReport = "self_report" / "Self-report",
+        /// A clinician enters item scores; copyrighted item text is not reproduced.
+        ClinicianRated = "clinician_rated" / "Clinician-rated",
     }
 }
 
@@ -149,46 +140,28 @@ pub enum AnswerError {
     NotAsked { item: String },
 }
 
-/// A safety signal raised by an answer; each becomes an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Flag {
-    /// PHQ-9 item 9 (thoughts of self-harm) above 0: clinician review (clinical.md §5.1, §11).
-    Phq9SelfHarm,
-    /// ASQ non-acute positive: a brief suicide safety assessment before the patient leaves.
-    AsqPositive,
-    /// ASQ acute positive: imminent risk; urgent full safety evaluation.
-    AsqAcutePositive,
+crate::code::coded_enum! {
+    /// A safety signal raised by an answer; each becomes an alert.
+    pub enum Flag as "flag" {
+        /// PHQ-9 item 9 (thoughts of self-harm) above 0: clinician review (clinical.md §5.1, §11).
+        Phq9SelfHarm = "phq9_self_harm" / "PHQ-9 item 9 positive",
+        /// ASQ non-acute positive: a brief suicide safety assessment before the patient leaves.
+        AsqPositive = "asq_positive" / "ASQ positive",
+        /// ASQ acute positive: imminent risk; urgent full safety evaluation.
+        AsqAcutePositive = "asq_acute_positive" / "ASQ acute positive",
+    }
 }
 
-/// How urgently a flag needs a clinician.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    High,
-    Urgent,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::High => "high",
-            Severity::Urgent => "urgent",
-            Severity::Critical => "critical",
-        }
+crate::code::coded_enum! {
+    /// How urgently a flag needs a clinician (in rising order).
+    pub enum Severity as "severity" {
+        High = "high" / "High",
+        Urgent = "urgent" / "Urgent",
+        Critical = "critical" / "Critical",
     }
 }
 
 impl Flag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flag::Phq9SelfHarm => "phq9_self_harm",
-            Flag::AsqPositive => "asq_positive",
-            Flag::AsqAcutePositive => "asq_acute_positive",
-        }
-    }
-
     /// The rule: PHQ-9 item 9 at 2–3 ("more than half the days", "nearly every day") is urgent
     /// and at 1 high; an ASQ non-acute positive is urgent; an ASQ acute positive is critical.
     pub fn severity(self, item_value: i32) -> Severity {
@@ -313,44 +286,13 @@ pub fn score(ins: &Instrument, answers: &Answers) -> Result<Scored, AnswerError>
     })
 }
 
-/// When in the course a response was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResponseContext {
-    Baseline,
-    PreDose,
-    BetweenSessions,
-    FollowUp,
-}
-
-impl ResponseContext {
-    pub const ALL: [ResponseContext; 4] = [
-        ResponseContext::Baseline,
-        ResponseContext::PreDose,
-        ResponseContext::BetweenSessions,
-        ResponseContext::FollowUp,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseContext::Baseline => "baseline",
-            ResponseContext::PreDose => "pre_dose",
-            ResponseContext::BetweenSessions => "between_sessions",
-            ResponseContext::FollowUp => "follow_up",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ResponseContext::Baseline => "Baseline",
-            ResponseContext::PreDose => "Before a dosing session",
-            ResponseContext::BetweenSessions => "Between sessions",
-            ResponseContext::FollowUp => "Follow-up",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ResponseContext> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
+crate::code::coded_enum! {
+    /// When in the course a response was given.
+    pub enum ResponseContext as "context" {
+        Baseline = "baseline" / "Baseline",
+        PreDose = "pre_dose" / "Before a dosing session",
+        BetweenSessions = "between_sessions" / "Between sessions",
+        FollowUp = "follow_up" / "Follow-up",
     }
 }
 
@@ -382,4 +324,30 @@ pub fn answers_from_fields<'a>(
         answers.insert(id.to_owned(), value);
     }
     Ok(answers)
+}
+
+/// Drops answers to items that were not asked (an ASQ acuity answer after four "no"s, say): a
+/// form without JavaScript shows every item, and such an answer carries no meaning.
+pub fn asked_only(ins: &Instrument, mut answers: Answers) -> Answers {
+    let snapshot = answers.clone();
+    answers.retain(|id, _| ins.item(id).is_some_and(|item| is_shown(item, &snapshot)));
+    answers
+}
+
+/// Parses a submitted form into the answers that were asked, and scores them.
+pub fn answers_and_score<'a>(
+    ins: &Instrument,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(Answers, Scored), AnswerError> {
+    let answers = asked_only(ins, answers_from_fields(ins, fields)?);
+    let scored = score(ins, &answers)?;
+    Ok((answers, scored))
+}
+
+/// Whether a patient's incomplete answers go back to them for the missing items instead of
+/// being stored. They are stored as they are when the patient chooses to send them anyway —
+/// and always when they already raise a safety flag: a risk answer must reach a clinician at
+/// once, whatever else was skipped (clinical.md §11).
+pub fn must_ask_again(scored: &Scored, send_anyway: bool) -> bool {
+    !scored.complete && !send_anyway && scored.flags.is_empty()
 }

@@ -1,6 +1,7 @@
 use super::*;
 use kap_domain::audit::AuditAction;
-use kap_store::audit::{AuditFilter, Subject};
+use kap_store::Subject;
+use kap_store::audit::AuditFilter;
 use kap_store::{Db, on_db};
 
 async fn tamper(db: &Db, seq: i64) {
@@ -44,7 +45,7 @@ both_backends!(
         }
         let v = store.verify_audit().await.expect("verify");
         assert!(v.broken.is_none());
-        assert_eq!(v.rows, 6); // staff creation + 5
+        assert_eq!(v.rows, 7); // clinic creation + staff creation + 5
         let _ = clinic;
         tamper(&store.db, 4).await;
         let v = store.verify_audit().await.expect("verify");

@@ -35,12 +35,12 @@ both_backends!(
                 clinic,
                 id,
                 InquiryStatus::Contacted,
-                Some("Left a voicemail"),
+                Some(&kap_domain::person::Message::parse("Left a voicemail").expect("note")),
             )
             .await
             .expect("update");
         let (inq, notes) = store.inquiry(&actor, clinic, id).await.expect("read");
-        assert_eq!(inq.status(), InquiryStatus::Contacted);
+        assert_eq!(inq.status, InquiryStatus::Contacted);
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].body, "Left a voicemail");
         let pid = store
@@ -53,7 +53,7 @@ both_backends!(
             .await
             .expect("convert");
         let (inq, _) = store.inquiry(&actor, clinic, id).await.expect("read");
-        assert_eq!(inq.status(), InquiryStatus::Converted);
+        assert_eq!(inq.status, InquiryStatus::Converted);
         assert_eq!(inq.patient_id, Some(pid));
         let again = store
             .convert_inquiry(
@@ -95,7 +95,7 @@ both_backends!(inquiries_stay_in_their_clinic, |store: Store| async move {
 both_backends!(
     open_inquiries_are_new_or_contacted_across_pages,
     |store: Store| async move {
-        use kap_store::inquiry::InquiryFilter;
+        use kap_domain::inquiry::InquiryFilter;
         let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
         let visitor = Actor::visitor(clinic, None);
         let mut ids = vec![];

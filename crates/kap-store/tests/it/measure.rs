@@ -1,8 +1,12 @@
 use super::*;
 use chrono::Duration;
+use kap_domain::instruments::Severity;
 use kap_domain::instruments::{self, Answers, ResponseContext, score};
+use kap_domain::measure::{OutboxStatus, ResponseSource};
 use kap_store::StoreError;
-use kap_store::measure::LinkMessage;
+use kap_store::measure::link::NewLink;
+use kap_store::measure::response::NewResponse;
+use kap_store::measure::schedule::LinkDelivery;
 
 fn phq9(values: [i32; 9]) -> Answers {
     values
@@ -10,13 +14,6 @@ fn phq9(values: [i32; 9]) -> Answers {
         .enumerate()
         .map(|(i, v)| ((i + 1).to_string(), *v))
         .collect()
-}
-
-fn message() -> LinkMessage {
-    LinkMessage {
-        subject: "Questionnaire".into(),
-        body_with_url: Box::new(|u| format!("Open {u}")),
-    }
 }
 
 both_backends!(
@@ -33,21 +30,24 @@ both_backends!(
         let rec = store
             .record_response(
                 &actor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::Baseline,
-                "staff",
-                &answers,
-                &scored,
-                None,
+                NewResponse {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::Baseline,
+                    source: ResponseSource::Staff,
+                    answers: &answers,
+                    scored: &scored,
+                    link: None,
+                    answered_at: kap_store::now(),
+                },
             )
             .await
             .expect("record");
         assert_eq!(rec.alerts.len(), 1);
         let open = store.open_alerts(&actor, clinic).await.expect("alerts");
         assert_eq!(open.len(), 1);
-        assert_eq!(open[0].severity, "urgent");
+        assert_eq!(open[0].severity, Severity::Urgent);
         assert_eq!(open[0].patient_name, "Ana Lima");
         let (rows, items) = store
             .responses_of(&actor, clinic, pid)
@@ -123,14 +123,17 @@ both_backends!(
         store
             .record_response(
                 &actor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::BetweenSessions,
-                "staff",
-                &answers,
-                &scored,
-                None,
+                NewResponse {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::BetweenSessions,
+                    source: ResponseSource::Staff,
+                    answers: &answers,
+                    scored: &scored,
+                    link: None,
+                    answered_at: kap_store::now(),
+                },
             )
             .await
             .expect("record");
@@ -157,14 +160,15 @@ both_backends!(
         let (lid, token) = store
             .create_link(
                 &actor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::PreDose,
-                Duration::hours(72),
-                &message(),
-                &|t| format!("https://kap.example/p/{t}"),
-                false,
+                NewLink {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::PreDose,
+                    valid_for: Duration::hours(72),
+                    public_url: "https://kap.example",
+                    email_enabled: false,
+                },
             )
             .await
             .expect("link");
@@ -177,7 +181,8 @@ both_backends!(
         assert!(link.usable(kap_store::now()));
         let outbox = store.outbox(&actor, clinic).await.expect("outbox");
         assert_eq!(
-            outbox[0].status, "manual",
+            outbox[0].status,
+            OutboxStatus::Manual,
             "no email configured: staff copy it"
         );
         assert!(
@@ -191,28 +196,34 @@ both_backends!(
         store
             .record_response(
                 &visitor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::PreDose,
-                "patient_link",
-                &answers,
-                &scored,
-                Some(lid),
+                NewResponse {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::PreDose,
+                    source: ResponseSource::PatientLink,
+                    answers: &answers,
+                    scored: &scored,
+                    link: Some(lid),
+                    answered_at: kap_store::now(),
+                },
             )
             .await
             .expect("first use");
         let second = store
             .record_response(
                 &visitor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::PreDose,
-                "patient_link",
-                &answers,
-                &scored,
-                Some(lid),
+                NewResponse {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::PreDose,
+                    source: ResponseSource::PatientLink,
+                    answers: &answers,
+                    scored: &scored,
+                    link: Some(lid),
+                    answered_at: kap_store::now(),
+                },
             )
             .await;
         assert!(matches!(second, Err(StoreError::Conflict(_))));
@@ -230,28 +241,32 @@ both_backends!(
         let (old, _) = store
             .create_link(
                 &actor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::PreDose,
-                Duration::seconds(-1),
-                &message(),
-                &|t| t.to_owned(),
-                false,
+                NewLink {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::PreDose,
+                    valid_for: Duration::seconds(-1),
+                    public_url: "https://kap.example",
+                    email_enabled: false,
+                },
             )
             .await
             .expect("link");
         let r = store
             .record_response(
                 &visitor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::PreDose,
-                "patient_link",
-                &answers,
-                &scored,
-                Some(old),
+                NewResponse {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::PreDose,
+                    source: ResponseSource::PatientLink,
+                    answers: &answers,
+                    scored: &scored,
+                    link: Some(old),
+                    answered_at: kap_store::now(),
+                },
             )
             .await;
         assert!(matches!(r, Err(StoreError::Conflict(_))));
@@ -276,7 +291,7 @@ both_backends!(
             .expect("p");
         let ins = instruments::by_code("phq9").expect("phq9");
         let sid = store
-            .add_schedule(&actor, clinic, pid, ins, Some(14), None)
+            .add_schedule(&actor, clinic, pid, ins, Some(14))
             .await
             .expect("schedule");
         let due = store
@@ -284,10 +299,24 @@ both_backends!(
             .await
             .expect("due");
         assert_eq!(due.len(), 1);
-        store
-            .advance_schedule(sid, kap_store::now() + Duration::days(14))
-            .await
-            .expect("advance");
+        let deliver = LinkDelivery {
+            public_url: "https://kap.example",
+            email_enabled: false,
+        };
+        assert!(
+            store
+                .fire_schedule(&due[0], kap_store::now(), Duration::hours(72), deliver)
+                .await
+                .expect("fire")
+        );
+        assert!(
+            !store
+                .fire_schedule(&due[0], kap_store::now(), Duration::hours(72), deliver)
+                .await
+                .expect("fire again"),
+            "a turn fires once"
+        );
+        assert_eq!(store.links_of(clinic, pid).await.expect("links").len(), 1);
         assert!(
             store
                 .due_schedules(kap_store::now())
@@ -301,14 +330,20 @@ both_backends!(
             .expect("stop");
         assert!(!store.schedules_of(clinic, pid).await.expect("list")[0].active);
 
-        let mut p = store.protocol(clinic).await.expect("protocol");
+        let mut p = store.measurement_settings(clinic).await.expect("settings");
         assert_eq!(p.rules_for("phq9").remission_at_most, Some(4));
         p.alert_escalation_minutes = 15;
         let mut rules = p.rules_for("phq9");
         rules.worsening_points = Some(5);
         p.outcome_rules.insert("phq9".into(), rules);
-        store.set_protocol(&actor, clinic, &p).await.expect("set");
-        assert_eq!(store.protocol(clinic).await.expect("protocol"), p);
+        store
+            .set_measurement_settings(&actor, clinic, &p)
+            .await
+            .expect("set");
+        assert_eq!(
+            store.measurement_settings(clinic).await.expect("settings"),
+            p
+        );
     }
 );
 
@@ -324,14 +359,15 @@ both_backends!(
         let (lid, _) = store
             .create_link(
                 &actor,
-                clinic,
-                pid,
-                ins,
-                ResponseContext::BetweenSessions,
-                Duration::hours(72),
-                &message(),
-                &|t| t.to_owned(),
-                false,
+                NewLink {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::BetweenSessions,
+                    valid_for: Duration::hours(72),
+                    public_url: "https://kap.example",
+                    email_enabled: false,
+                },
             )
             .await
             .expect("link");
@@ -361,3 +397,56 @@ both_backends!(
         assert!(!out[0].body.contains("/p/"), "reminders carry no token");
     }
 );
+
+both_backends!(
+    unreadable_settings_are_an_error_not_a_default,
+    |store: Store| async move {
+        let (clinic, _) = clinic_with(&store, "a", Role::Admin).await;
+        let bad = "INSERT INTO clinic_settings (clinic_id, version, document, saved_at)
+             SELECT id, 1, '{\"alert_escalation_minutes\": \"soon\"}', created_at
+             FROM clinic WHERE slug = 'a'";
+        kap_store::on_db!(&store.db, |p| sqlx::query(bad)
+            .execute(p)
+            .await
+            .expect("insert")
+            .rows_affected());
+        let e = store.measurement_settings(clinic).await;
+        let msg = e.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains(&clinic.to_string()), "{msg}");
+        assert!(msg.contains("version 1"), "{msg}");
+    }
+);
+
+both_backends!(settings_keep_every_version, |store: Store| async move {
+    let (clinic, actor) = clinic_with(&store, "a", Role::Admin).await;
+    let mut s = store.measurement_settings(clinic).await.expect("defaults");
+    for minutes in [30, 45] {
+        s.alert_escalation_minutes = minutes;
+        store
+            .set_measurement_settings(&actor, clinic, &s)
+            .await
+            .expect("save");
+    }
+    assert_eq!(
+        store
+            .measurement_settings(clinic)
+            .await
+            .expect("read")
+            .alert_escalation_minutes,
+        45
+    );
+    let versions: i64 = kap_store::on_db!(&store.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM clinic_settings"
+    )
+    .fetch_one(p)
+    .await
+    .expect("count"));
+    assert_eq!(versions, 2);
+    let edit = kap_store::on_db!(&store.db, |p| sqlx::query(
+        "UPDATE clinic_settings SET document = '{}'"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()));
+    assert!(edit.is_err(), "a saved version is never changed");
+});

@@ -25,7 +25,7 @@ both_backends!(patient_round_trips_and_updates, |store: Store| async move {
         .await
         .expect("create");
     let (p, ms) = store.patient(&actor, clinic, id).await.expect("read");
-    assert_eq!(p.details(), Some(d.clone()));
+    assert_eq!(p.details, d.clone());
     assert!(ms.is_empty());
     let mut d2 = d.clone();
     d2.full_name = kap_domain::person::PersonName::parse("Jordan Rivera-Smith").expect("name");
@@ -34,7 +34,7 @@ both_backends!(patient_round_trips_and_updates, |store: Store| async move {
         .await
         .expect("update");
     let (p, _) = store.patient(&actor, clinic, id).await.expect("read");
-    assert_eq!(p.full_name, "Jordan Rivera-Smith");
+    assert_eq!(p.details.full_name.as_str(), "Jordan Rivera-Smith");
 });
 
 both_backends!(
@@ -76,8 +76,10 @@ both_backends!(
                 .expect("create");
         }
         let q = |s: &str| PatientQuery::parse(s);
-        let names = |v: Vec<kap_store::patient::PatientSummary>| {
-            v.into_iter().map(|p| p.full_name).collect::<Vec<_>>()
+        let names = |v: Vec<kap_domain::patient::PatientSummary>| {
+            v.into_iter()
+                .map(|p| p.full_name.to_string())
+                .collect::<Vec<_>>()
         };
         let r = store
             .search_patients(&actor, clinic, &q("an"), None, 50)
@@ -159,9 +161,9 @@ both_backends!(
         }
         let (_, ms) = store.patient(&actor, clinic, id).await.expect("read");
         assert_eq!(ms.len(), 2);
-        assert_eq!(ms[0].weight_g, Some(69_000));
-        assert_eq!(ms[0].height_mm, None);
-        assert_eq!(ms[1].weight_g, Some(70_500));
-        assert_eq!(ms[1].height_mm, Some(1_700));
+        assert_eq!(ms[0].weight.map(|w| w.grams()), Some(69_000));
+        assert_eq!(ms[0].height.map(|h| h.mm()), None);
+        assert_eq!(ms[1].weight.map(|w| w.grams()), Some(70_500));
+        assert_eq!(ms[1].height.map(|h| h.mm()), Some(1_700));
     }
 );

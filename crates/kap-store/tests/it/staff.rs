@@ -1,7 +1,7 @@
 use super::*;
 use chrono::Duration;
 use kap_store::StoreError;
-use kap_store::staff::SessionPolicy;
+use kap_store::session::SessionPolicy;
 
 fn policy() -> SessionPolicy {
     SessionPolicy {
@@ -22,7 +22,7 @@ both_backends!(sessions_live_rotate_and_end, |store: Store| async move {
         .await
         .expect("lookup")
         .expect("live");
-    assert_eq!(p.role(), Some(Role::Nurse));
+    assert_eq!(p.role, Role::Nurse);
     assert!(p.csrf_token.is_some());
     // Logging in again from the same browser ends the old session.
     let t2 = store
@@ -77,7 +77,16 @@ both_backends!(
     |store: Store| async move {
         let (clinic, admin) = clinic_with(&store, "a", Role::Admin).await;
         let nurse = store
-            .create_staff(&admin, "n@a.test", "Nina Nurse", "h", clinic, Role::Nurse)
+            .create_staff(
+                &admin,
+                NewStaff {
+                    email: "n@a.test",
+                    full_name: "Nina Nurse",
+                    password_hash: "h",
+                    clinic_id: clinic,
+                    role: Role::Nurse,
+                },
+            )
             .await
             .expect("nurse");
         let s = store
@@ -118,7 +127,16 @@ both_backends!(
 both_backends!(duplicate_email_is_a_conflict, |store: Store| async move {
     let (clinic, admin) = clinic_with(&store, "a", Role::Admin).await;
     let r = store
-        .create_staff(&admin, "admin@a.test", "X", "h", clinic, Role::Nurse)
+        .create_staff(
+            &admin,
+            NewStaff {
+                email: "admin@a.test",
+                full_name: "X",
+                password_hash: "h",
+                clinic_id: clinic,
+                role: Role::Nurse,
+            },
+        )
         .await;
     assert!(matches!(r, Err(StoreError::Conflict(_))));
 });
@@ -202,7 +220,7 @@ both_backends!(
             .expect("p")
             .expect("live");
         assert_eq!(p.clinic_id, b);
-        assert_eq!(p.role(), Some(Role::Nurse));
+        assert_eq!(p.role, Role::Nurse);
         let elsewhere = store.create_clinic("C", "c").await.expect("c").id;
         assert!(matches!(
             store.switch_session_clinic(&t, me, elsewhere).await,

@@ -1,5 +1,6 @@
 //! HTTP tests through the router in-process (no sockets). The backend is SQLite unless
 //! `KAPSTONE_TEST_DB=postgres` (with `KAPSTONE_TEST_PG_URL`), so CI runs the same tests on both.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
 mod measure;
@@ -58,7 +59,7 @@ fn backend() -> String {
 /// One password hash shared by every test account: hashing is deliberately slow.
 fn password_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| kap_web::auth::hash_password(PASSWORD).expect("hash"))
+    H.get_or_init(|| kap_web::http::auth::hash_password(PASSWORD).expect("hash"))
 }
 
 impl TestApp {
@@ -94,11 +95,13 @@ impl TestApp {
         self.store
             .create_staff(
                 &Actor::system(),
-                &email,
-                &format!("Test {}", role.label()),
-                password_hash(),
-                clinic,
-                role,
+                kap_store::staff::NewStaff {
+                    email: &email,
+                    full_name: &format!("Test {}", role.label()),
+                    password_hash: password_hash(),
+                    clinic_id: clinic,
+                    role,
+                },
             )
             .await
             .expect("staff")

@@ -1,6 +1,7 @@
 //! Measurement-based care through the router: links, scoring, alerts, roles, API.
 
 use super::*;
+use kap_domain::instruments::{Flag, Severity};
 use serde_json::json;
 
 async fn link_token(app: &TestApp, who: &Browser, patient: Uuid, instrument: &str) -> String {
@@ -77,7 +78,7 @@ async fn phq9_item9_positive_raises_alert_before_response_returns() {
         .await
         .expect("alerts");
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].severity, "urgent");
+    assert_eq!(open[0].severity, Severity::Urgent);
 
     // Single use.
     assert_eq!(
@@ -236,8 +237,8 @@ async fn asq_acuity_answer_without_a_yes_is_ignored_and_acute_positive_is_critic
         .await
         .expect("alerts");
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].severity, "critical");
-    assert_eq!(open[0].kind, "asq_acute_positive");
+    assert_eq!(open[0].severity, Severity::Critical);
+    assert_eq!(open[0].kind, Flag::AsqAcutePositive);
 }
 
 #[tokio::test]
@@ -412,7 +413,11 @@ async fn protocol_is_a_clinic_setting_and_old_alerts_escalate_visibly() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let p = app.store.protocol(app.clinic).await.expect("protocol");
+    let p = app
+        .store
+        .measurement_settings(app.clinic)
+        .await
+        .expect("settings");
     assert_eq!(p.alert_escalation_minutes, 30);
     assert_eq!(p.rules_for("phq9").worsening_points, Some(5));
     assert_eq!(p.rules_for("madrs").remission_at_most, Some(12));

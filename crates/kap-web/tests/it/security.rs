@@ -89,14 +89,14 @@ async fn vendored_htmx_matches_its_integrity_hash() {
     use base64::Engine;
     use sha2::Digest;
     let app = TestApp::new().await;
-    let r = app.get(kap_web::view::HTMX_PATH, None).await;
+    let r = app.get(kap_web::http::view::HTMX_PATH, None).await;
     assert_eq!(r.status, StatusCode::OK);
     let digest = sha2::Sha384::digest(r.body.as_bytes());
     let sri = format!(
         "sha384-{}",
         base64::engine::general_purpose::STANDARD.encode(digest)
     );
-    assert_eq!(sri, *kap_web::view::HTMX_SRI);
+    assert_eq!(sri, *kap_web::http::view::HTMX_SRI);
 }
 
 #[tokio::test]

@@ -847,3 +847,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_asq_question_5_answer_after_four_noes_is_dropped_as_not_asked() -> Outcome {
+    let given = answers(&[("1", 0), ("2", 0), ("3", 0), ("4", 0), ("5", 1)]);
+    let kept = crate::instruments::asked_only(&ASQ, given);
+    assert_eq!(kept, answers(&[("1", 0), ("2", 0), ("3", 0), ("4", 0)]));
+    assert_eq!(score(&ASQ, &kept)?.screen, Some("negative"));
+    Ok(())
+}
+
+#[test]
+fn an_incomplete_phq9_is_asked_again_unless_sent_anyway() -> Outcome {
+    let s = score(&PHQ9, &answers(&[("1", 1), ("2", 2)]))?;
+    assert!(crate::instruments::must_ask_again(&s, false));
+    assert!(!crate::instruments::must_ask_again(&s, true));
+    Ok(())
+}
+
+#[test]
+fn an_incomplete_phq9_with_item_9_positive_is_kept_at_once() -> Outcome {
+    // clinical.md §11: a risk answer must reach a clinician whatever else was skipped.
+    let s = score(&PHQ9, &answers(&[("9", 2)]))?;
+    assert!(!s.complete);
+    assert!(!crate::instruments::must_ask_again(&s, false));
+    Ok(())
+}

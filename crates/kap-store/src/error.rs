@@ -1,0 +1,115 @@
+//! The store's one error type. A conflict says which rule refused the change, as a value: the
+//! web crate chooses the words people see.
+
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record — or one in a clinic the caller does not belong to (indistinguishable).
+    #[error("not found")]
+    NotFound,
+    /// A rule of the workflow refuses the change.
+    #[error("refused: {0}")]
+    Conflict(#[from] Conflict),
+    /// A stored value that cannot be read as what it must be: the row was changed outside
+    /// Kapstone, or a migration is missing. Never replaced by a default.
+    #[error("stored {record} {id}: {field} cannot be read ({problem})")]
+    Corrupt {
+        record: &'static str,
+        id: String,
+        field: &'static str,
+        problem: String,
+    },
+    /// A write that would have left no audit row (a programming error, refused).
+    #[error("refused a write with no audit row: every change of clinical data must be audited")]
+    Unaudited,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite://… or postgres://…): {0}")]
+    BadUrl(String),
+    /// An operation one backend does not offer (e.g. `VACUUM INTO` on PostgreSQL).
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+/// Which rule refused a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("a clinic with the short name \"{0}\" already exists")]
+    ClinicSlugTaken(String),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Staff(#[from] kap_domain::staff::StaffRuleBroken),
+    #[error(transparent)]
+    InquiryStatus(#[from] kap_domain::inquiry::TransitionRefused),
+    #[error("this inquiry has already been converted into a patient")]
+    InquiryAlreadyConverted,
+    #[error("this link has already been used or has expired")]
+    LinkSpent,
+    #[error("this alert has already been acknowledged")]
+    AlertAlreadyAcknowledged,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Reads one stored field into its domain type, or says which field of which row is unreadable.
+pub(crate) fn field<T, E: std::fmt::Display>(
+    record: &'static str,
+    id: Uuid,
+    field: &'static str,
+    parsed: std::result::Result<T, E>,
+) -> Result<T> {
+    parsed.map_err(|e| StoreError::Corrupt {
+        record,
+        id: id.to_string(),
+        field,
+        problem: e.to_string(),
+    })
+}
+
+/// Like [`field`] for an optional column: `None` stays `None`.
+pub(crate) fn opt_field<T, E: std::fmt::Display>(
+    record: &'static str,
+    id: Uuid,
+    name: &'static str,
+    stored: Option<&str>,
+    parse: impl Fn(&str) -> std::result::Result<T, E>,
+) -> Result<Option<T>> {
+    stored
+        .map(|s| field(record, id, name, parse(s)))
+        .transpose()
+}
+
+/// A stored code read as its enum.
+pub(crate) fn code<T: std::str::FromStr>(
+    record: &'static str,
+    id: Uuid,
+    name: &'static str,
+    stored: &str,
+) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    field(record, id, name, stored.parse::<T>())
+}
+
+/// A stored instrument code read as its definition.
+pub(crate) fn instrument(
+    record: &'static str,
+    id: Uuid,
+    stored: &str,
+) -> Result<&'static kap_domain::instruments::Instrument> {
+    field(
+        record,
+        id,
+        "instrument",
+        kap_domain::instruments::by_code(stored).ok_or("no such instrument"),
+    )
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

@@ -1,0 +1,78 @@
+//! The staff home page: open safety alerts for clinicians, new inquiries for coordinators, and
+//! recently seen patients.
+
+use crate::AppState;
+use crate::http::Access::Needs;
+use crate::http::error::AppResult;
+use crate::http::extract::NoticeQuery;
+use crate::http::view::{Shell, render, when};
+use crate::http::{Routes, Staff};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kap_domain::inquiry::{Inquiry, InquiryStatus};
+use kap_domain::patient::PatientSummary;
+use kap_domain::permission::Action;
+
+pub fn router() -> Routes {
+    Routes::new().get("/", Needs(Action::ViewHome), home)
+}
+
+#[derive(Template)]
+#[template(path = "home/home.html")]
+struct HomePage {
+    shell: Shell,
+    show_inquiries: bool,
+    new_count: i64,
+    inquiries: Vec<Inquiry>,
+    patients: Vec<PatientSummary>,
+    /// The safety alerts part, for staff who handle alerts.
+    alerts: Option<String>,
+}
+
+impl HomePage {
+    fn when(&self, i: &Inquiry) -> String {
+        when(&i.created_at)
+    }
+}
+
+async fn home(
+    State(st): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let show_inquiries = staff.may(Action::ReadInquiry);
+    let (inquiries, new_count) = if show_inquiries {
+        let list = st
+            .store
+            .list_inquiries(
+                &staff.actor(),
+                staff.clinic_id(),
+                Some(InquiryStatus::New),
+                None,
+                10,
+            )
+            .await?;
+        let n = st.store.count_new_inquiries(staff.clinic_id()).await?;
+        (list, n)
+    } else {
+        (vec![], 0)
+    };
+    let patients = st
+        .store
+        .recent_patients(&staff.actor(), staff.clinic_id(), 10)
+        .await?;
+    let alerts = crate::measure::alerts::home_part(&st, &staff).await?;
+    Ok(render(
+        &HomePage {
+            shell: Shell::staff(&staff, "Home", "home").with_notice(q.notice.as_deref()),
+            show_inquiries,
+            new_count,
+            inquiries,
+            patients,
+            alerts,
+        },
+        StatusCode::OK,
+    ))
+}

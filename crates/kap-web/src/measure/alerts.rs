@@ -1,0 +1,120 @@
+//! Safety alerts on the staff side: the open alerts on the home page, a patient's alerts on the
+//! chart, and acknowledging one with the clinician's action note.
+
+use crate::AppState;
+use crate::http::Staff;
+use crate::http::csrf::CsrfForm;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{parse_id, see_other};
+use crate::http::view::{fragment, when};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use kap_domain::FieldErrors;
+use kap_domain::alert::{Alert, AlertStatus};
+use kap_domain::measure::MeasurementSettings;
+use kap_domain::permission::Action;
+use kap_domain::person::Message;
+use uuid::Uuid;
+
+/// An alert as the pages show it.
+pub struct AlertView {
+    pub alert: Alert,
+    pub open: bool,
+    pub escalated: bool,
+    pub raised: String,
+    pub acknowledged: String,
+}
+
+fn views(alerts: Vec<Alert>, settings: &MeasurementSettings) -> Vec<AlertView> {
+    let now = kap_store::now();
+    alerts
+        .into_iter()
+        .map(|a| AlertView {
+            open: a.status == AlertStatus::Open,
+            escalated: a.escalated(now, settings.escalate_after()),
+            raised: when(&a.raised_at),
+            acknowledged: a.acknowledged_at.as_ref().map(when).unwrap_or_default(),
+            alert: a,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "measure/_alerts.html")]
+struct AlertsPart {
+    alerts: Vec<AlertView>,
+    csrf: String,
+    /// On the home page: the clinic's open alerts, each naming its patient.
+    home: bool,
+}
+
+/// The home page's list of the clinic's open alerts, for staff who handle alerts.
+pub async fn home_part(st: &AppState, staff: &Staff) -> AppResult<Option<String>> {
+    if !staff.may(Action::HandleAlerts) {
+        return Ok(None);
+    }
+    let settings = st.store.measurement_settings(staff.clinic_id()).await?;
+    let open = st
+        .store
+        .open_alerts(&staff.actor(), staff.clinic_id())
+        .await?;
+    fragment(&AlertsPart {
+        alerts: views(open, &settings),
+        csrf: staff.csrf_token().to_owned(),
+        home: true,
+    })
+    .map(Some)
+}
+
+/// A patient's alerts for the chart, for staff who handle alerts.
+pub(super) async fn chart_part(
+    st: &AppState,
+    staff: &Staff,
+    patient: Uuid,
+    settings: &MeasurementSettings,
+) -> AppResult<Option<String>> {
+    if !staff.may(Action::HandleAlerts) {
+        return Ok(None);
+    }
+    let alerts = st.store.alerts_of(staff.clinic_id(), patient).await?;
+    fragment(&AlertsPart {
+        alerts: views(alerts, settings),
+        csrf: staff.csrf_token().to_owned(),
+        home: false,
+    })
+    .map(Some)
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct AckForm {
+    #[serde(default)]
+    action_note: String,
+    #[serde(default)]
+    back: String,
+}
+
+pub(super) async fn acknowledge(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<AckForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let note = Message::parse(&form.action_note).map_err(|_| {
+        AppError::Invalid(FieldErrors::single(
+            "action_note",
+            "Describe what you did about this alert (the action note is required).",
+        ))
+    })?;
+    let patient = st
+        .store
+        .acknowledge_alert(&staff.actor(), staff.clinic_id(), id, note.as_str())
+        .await?;
+    let back = if form.back == "home" {
+        "/?notice=alert-acknowledged".to_owned()
+    } else {
+        format!("/patients/{patient}?notice=alert-acknowledged#alerts")
+    };
+    Ok(see_other(&back))
+}

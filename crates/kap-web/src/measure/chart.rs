@@ -1,0 +1,207 @@
+//! The measurement part of a patient's chart: safety alerts, each questionnaire's trajectory
+//! (for clinicians) or which questionnaires were done (for coordinators), links sent and
+//! schedules — rendered here and placed into the chart page by the patients capability.
+
+use super::svg::{ChartPoint, TrajectoryChart, trajectory_svg};
+use crate::AppState;
+use crate::http::Staff;
+use crate::http::error::AppResult;
+use crate::http::view::{fragment, when};
+use askama::Template;
+use kap_domain::instruments::outcome::{Outcome, outcome_of};
+use kap_domain::instruments::{self, Answers, Instrument, ResponseContext};
+use kap_domain::measure::{LinkState, MeasurementSettings, QuestionnaireResponse, Schedule};
+use kap_domain::permission::Action;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// One instrument's trajectory on the chart.
+pub struct Trajectory {
+    pub instrument: &'static Instrument,
+    pub svg: String,
+    pub rows: Vec<TrajectoryRow>,
+    pub outcome: Option<Outcome>,
+}
+
+pub struct TrajectoryRow {
+    pub id: Uuid,
+    pub when: String,
+    pub context: &'static str,
+    pub total: String,
+    pub band: String,
+    pub complete: bool,
+    pub source: &'static str,
+    pub by: String,
+    pub answers: Vec<(String, String)>,
+}
+
+/// The label a response shows: its band, or for a screen its result.
+fn result_label(r: &QuestionnaireResponse) -> String {
+    r.band
+        .clone()
+        .or_else(|| r.screen.clone())
+        .unwrap_or_default()
+}
+
+/// Each answered item as "short name" → "value — label".
+fn answer_rows(ins: &Instrument, answers: Option<&Answers>) -> Vec<(String, String)> {
+    let Some(a) = answers else { return vec![] };
+    ins.items
+        .iter()
+        .filter_map(|item| {
+            let v = a.get(item.id)?;
+            let label = item
+                .options
+                .iter()
+                .find(|o| o.value == *v)
+                .map_or("", |o| o.label);
+            Some((item.short.to_owned(), format!("{v} — {label}")))
+        })
+        .collect()
+}
+
+/// Builds the per-instrument trajectories from a patient's responses (oldest first).
+pub fn trajectories(
+    responses: &[QuestionnaireResponse],
+    answers: &BTreeMap<Uuid, Answers>,
+    settings: &MeasurementSettings,
+) -> Vec<Trajectory> {
+    let mut out = vec![];
+    for ins in instruments::ALL.iter().copied() {
+        let mine: Vec<&QuestionnaireResponse> = responses
+            .iter()
+            .filter(|r| r.instrument.code == ins.code)
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let points: Vec<ChartPoint> = mine
+            .iter()
+            .map(|r| ChartPoint {
+                at: r.answered_at,
+                total: r.total,
+                label: result_label(r),
+            })
+            .collect();
+        let complete: Vec<i32> = mine.iter().filter_map(|r| r.total).collect();
+        let outcome = outcome_of(&complete, &settings.rules_for(ins.code));
+        let svg = if ins.max_total > 0 {
+            trajectory_svg(&TrajectoryChart {
+                title: ins.name,
+                max_total: ins.max_total,
+                bands: ins.bands,
+                points: &points,
+            })
+        } else {
+            String::new()
+        };
+        let rows = mine
+            .iter()
+            .rev()
+            .map(|r| TrajectoryRow {
+                id: r.id,
+                when: when(&r.answered_at),
+                context: r.context.label(),
+                total: match (r.total, r.complete) {
+                    (Some(t), _) => t.to_string(),
+                    (None, true) => String::new(),
+                    (None, false) => "incomplete".into(),
+                },
+                band: result_label(r),
+                complete: r.complete,
+                source: r.source.label(),
+                by: r.entered_by_name.clone().unwrap_or_default(),
+                answers: answer_rows(ins, answers.get(&r.id)),
+            })
+            .collect();
+        out.push(Trajectory {
+            instrument: ins,
+            svg,
+            rows,
+            outcome,
+        });
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "measure/_chart.html")]
+struct ChartPart {
+    patient_id: Uuid,
+    csrf: String,
+    alerts: Option<String>,
+    trajectories: Option<Vec<Trajectory>>,
+    /// For roles that may not read answers: which questionnaires were done, when.
+    statuses: Vec<(&'static str, String, bool)>,
+    links: Vec<(&'static str, String, String)>,
+    schedules: Vec<Schedule>,
+    may_send: bool,
+    may_enter: bool,
+    sendable: Vec<(&'static str, &'static str)>,
+    enterable: Vec<(&'static str, &'static str)>,
+    contexts: Vec<(&'static str, &'static str)>,
+}
+
+/// The chart's measurement part, as the viewer's role allows.
+pub async fn chart_part(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<String> {
+    let clinic = staff.clinic_id();
+    let settings = st.store.measurement_settings(clinic).await?;
+    let alerts = super::alerts::chart_part(st, staff, id, &settings).await?;
+    let may_send = staff.may(Action::SendQuestionnaire);
+    let (trajectories, statuses) = if staff.may(Action::ReadResponses) {
+        let (responses, answers) = st.store.responses_of(&staff.actor(), clinic, id).await?;
+        (Some(trajectories(&responses, &answers, &settings)), vec![])
+    } else if may_send {
+        let s = st.store.response_status_of(clinic, id).await?;
+        let done = s
+            .into_iter()
+            .map(|(ins, at, complete)| (ins.name, when(&at), complete))
+            .collect();
+        (None, done)
+    } else {
+        (None, vec![])
+    };
+    let now = kap_store::now();
+    let (links, schedules) = if may_send {
+        let links = st
+            .store
+            .links_of(clinic, id)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let state = match l.state(now) {
+                    LinkState::Answered(u) => format!("answered {}", when(&u)),
+                    LinkState::ExpiredUnanswered => "expired unanswered".to_owned(),
+                    LinkState::Waiting { expires_at } => {
+                        format!("waiting, expires {}", when(&expires_at))
+                    }
+                };
+                (l.instrument.name, when(&l.created_at), state)
+            })
+            .collect();
+        (links, st.store.schedules_of(clinic, id).await?)
+    } else {
+        (vec![], vec![])
+    };
+    fragment(&ChartPart {
+        patient_id: id,
+        csrf: staff.csrf_token().to_owned(),
+        alerts,
+        trajectories,
+        statuses,
+        links,
+        schedules,
+        may_send,
+        may_enter: staff.may(Action::EnterResponse),
+        sendable: instruments::ALL
+            .iter()
+            .filter(|i| i.has_item_text())
+            .map(|i| (i.code, i.name))
+            .collect(),
+        enterable: instruments::ALL.iter().map(|i| (i.code, i.name)).collect(),
+        contexts: ResponseContext::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label()))
+            .collect(),
+    })
+}
