@@ -191,3 +191,153 @@ fn verify_without_the_key_refuses() {
     assert!(text(&o).contains("audit key"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn read_only_commands_never_create_a_database() {
+    let dir = temp_dir("readonly");
+    let o = kapstone(&dir, &["token", "create", "--email", "a@b.example"], None);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("no Kapstone database at sqlite://"), "{t}");
+    assert!(
+        t.contains("kapstone.db"),
+        "names the database it looked for: {t}"
+    );
+    assert!(
+        !dir.join("kapstone.db").exists(),
+        "a wrong path leaves no empty database behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn token_create_prints_only_the_token_on_standard_output() {
+    let dir = temp_dir("tokenout");
+    assert!(kapstone(&dir, &["migrate"], None).status.success());
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "ada@clinic.example",
+        "--role",
+        "admin",
+    ];
+    let o = kapstone(&dir, &add, Some("correct horse battery staple"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = kapstone(
+        &dir,
+        &["token", "create", "--email", "ada@clinic.example"],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with("kap_") && lines[0].len() == 68,
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `demo` until it serves, then stops it; returns what it printed.
+fn demo_once(dir: &Path, extra: &[&str]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut args = vec!["--data-dir".to_owned(), dir.display().to_string()];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.extend(["demo", "--patients", "7", "--listen", "127.0.0.1:0"].map(String::from));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kapstone"))
+        .args(&args)
+        .env_remove("KAPSTONE_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run demo");
+    let mut out = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        out.push_str(&line);
+        out.push('\n');
+        if line.contains("Kapstone is running") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().expect("wait");
+    out.push_str(&String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn count(url: &str, sql: &'static str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let db = kap_store::Db::connect_existing(url).await.expect("open");
+        let n = kap_store::on_db!(&db, |p| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(p)
+            .await
+            .expect("count"));
+        db.close().await;
+        n
+    })
+}
+
+#[test]
+fn demo_starts_fresh_each_run_and_never_erases_a_real_database() {
+    let dir = temp_dir("demo");
+    for _ in 0..2 {
+        let out = demo_once(&dir, &[]);
+        assert!(out.contains("Kapstone is running"), "{out}");
+    }
+    let url = format!("sqlite://{}", dir.join("kapstone.db").display());
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM patient"),
+        7,
+        "fresh, not added to"
+    );
+    // The CLI works on the demo's data directory.
+    let o = kapstone(&dir, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    // A real database named with --database-url is refused, never erased.
+    let real = temp_dir("realdb");
+    assert!(kapstone(&real, &["migrate"], None).status.success());
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "ada@clinic.example",
+        "--role",
+        "admin",
+    ];
+    assert!(
+        kapstone(&real, &add, Some("correct horse battery staple"))
+            .status
+            .success()
+    );
+    let real_url = format!("sqlite://{}", real.join("kapstone.db").display());
+    let out = demo_once(&dir, &["--database-url", &real_url]);
+    assert!(out.contains("not a Kapstone demo"), "{out}");
+    assert_eq!(count(&real_url, "SELECT COUNT(*) FROM staff_user"), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&real);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: set KAPSTONE_TEST_PG_URL and run with -- --include-ignored"]
+fn demo_on_postgres_lives_in_its_own_schema_made_anew() {
+    let url = std::env::var("KAPSTONE_TEST_PG_URL").expect("KAPSTONE_TEST_PG_URL");
+    let dir = temp_dir("demo-pg");
+    for _ in 0..2 {
+        let out = demo_once(&dir, &["--database-url", &url]);
+        assert!(out.contains("Kapstone is running"), "{out}");
+    }
+    assert_eq!(
+        count(&url, "SELECT COUNT(*) FROM kapstone_demo.patient"),
+        7,
+        "fresh, not added to"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

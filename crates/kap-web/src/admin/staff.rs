@@ -224,6 +224,20 @@ pub(super) struct MemberForm {
     active: Option<String>,
 }
 
+/// The member page again, with what was wrong in the form.
+async fn member_with_errors(
+    st: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    errors: FieldErrors,
+) -> AppResult<Response> {
+    let extras = MemberExtras {
+        errors,
+        ..Default::default()
+    };
+    member_page(st, staff, id, extras, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
 pub(super) async fn staff_update(
     State(st): State<AppState>,
     staff: Staff,
@@ -233,17 +247,7 @@ pub(super) async fn staff_update(
     let id = parse_id(&id)?;
     let Ok(role) = form.role.parse::<Role>() else {
         let e = FieldErrors::single("role", "Please choose a role.");
-        return member_page(
-            &st,
-            &staff,
-            id,
-            MemberExtras {
-                errors: e,
-                ..Default::default()
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return member_with_errors(&st, &staff, id, e).await;
     };
     match st
         .store
@@ -292,17 +296,7 @@ pub(super) async fn token_create(
         Ok(l) => l,
         Err(e) => {
             let e = FieldErrors::single("label", e.to_string());
-            return member_page(
-                &st,
-                &staff,
-                id,
-                MemberExtras {
-                    errors: e,
-                    ..Default::default()
-                },
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return member_with_errors(&st, &staff, id, e).await;
         }
     };
     if !member.active {
