@@ -4,6 +4,19 @@
 use crate::instruments::Instrument;
 use chrono::{DateTime, Utc};
 
+/// Where a patient link's token goes in a stored message. The token itself is kept sealed
+/// beside the message and put in only when the message is shown to staff or sent; a message
+/// whose link is spent or sent shows [`LINK_REMOVED`] instead.
+pub const TOKEN_SLOT: &str = "{link-token}";
+
+/// What a message says where its link was, once the link is spent or the message sent.
+pub const LINK_REMOVED: &str = "[link used or sent; removed]";
+
+/// A stored message's text with its link filled in (or marked removed).
+pub fn fill_link(body: &str, token: Option<&str>) -> String {
+    body.replace(TOKEN_SLOT, token.unwrap_or(LINK_REMOVED))
+}
+
 /// A message to a patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientMessage {
@@ -44,6 +57,19 @@ pub fn questionnaire_reminder(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_message_holds_a_slot_not_the_token() {
+        let ins = crate::instruments::by_code("gad7").unwrap_or_else(|| unreachable!());
+        let m = questionnaire_link(
+            "Riverside",
+            ins,
+            &format!("https://k.example/p/{TOKEN_SLOT}"),
+        );
+        assert!(m.body.contains("/p/{link-token}"));
+        assert!(fill_link(&m.body, Some("abc")).contains("https://k.example/p/abc"));
+        assert!(fill_link(&m.body, None).contains("/p/[link used or sent; removed]"));
+    }
 
     #[test]
     fn the_link_message_names_the_clinic_the_questionnaire_and_the_link() {

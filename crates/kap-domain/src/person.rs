@@ -26,11 +26,23 @@ fn required(s: &str) -> Result<&str, ParseError> {
     }
 }
 
-/// Free text with a length limit and no control characters other than line breaks.
+/// The Unicode direction overrides and isolates (U+202A–U+202E, U+2066–U+2069): invisible, and
+/// able to make one name display as another ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Free text with a length limit, no control characters other than line breaks, and no
+/// invisible direction controls.
 fn clean_text(s: &str, max: usize, multiline: bool) -> Result<String, ParseError> {
     let t = required(s)?;
     if t.chars().count() > max {
         return Err(invalid(format!("Please keep this under {max} characters.")));
+    }
+    if t.chars().any(is_bidi_control) {
+        return Err(invalid(
+            "This contains invisible text-direction characters, which can make it display as something else. Please type it again without them.",
+        ));
     }
     if t.chars()
         .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
@@ -370,6 +382,19 @@ mod tests {
         assert_eq!(PersonName::parse("   "), Err(ParseError::Required));
         assert!(PersonName::parse("1234").is_err());
         assert!(PersonName::parse("bad\u{0}name").is_err());
+    }
+
+    #[test]
+    fn direction_overrides_are_refused_in_names_and_text() {
+        // "Alice" written with a right-to-left override so that it displays reversed.
+        for bad in ["Ali\u{202E}ecila", "Bob\u{2066}x\u{2069}"] {
+            assert!(PersonName::parse(bad).is_err(), "{bad:?}");
+            assert!(Message::parse(bad).is_err(), "{bad:?}");
+            assert!(ShortText::parse(bad).is_err(), "{bad:?}");
+        }
+        // Right-to-left scripts themselves are names like any other.
+        assert!(PersonName::parse("نور الهدى").is_ok());
+        assert!(PersonName::parse("יעל כהן").is_ok());
     }
 
     #[test]

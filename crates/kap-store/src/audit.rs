@@ -2,10 +2,12 @@
 //! audited), and counts for rate limits. Rows are appended only through [`crate::audited`].
 
 use crate::Store;
-use crate::db::{fetch_all, scalar};
+use crate::db::{fetch_all, fetch_opt, scalar};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
-use kap_domain::audit::{Actor, AuditAction, AuditEntry, ChainBreak, ChainVerifier, Subject};
+use kap_domain::audit::{
+    Actor, AuditAction, AuditEntry, ChainBreak, ChainVerifier, Checkpoint, Subject,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -52,6 +54,14 @@ pub struct Verification {
     pub broken: Option<ChainBreak>,
 }
 
+/// Whose audit rows: one clinic's, or the installation's own (rows with no clinic: failed
+/// logins, command-line actions) — the latter only for the system scope (the command line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditScope {
+    Clinic(Uuid),
+    System,
+}
+
 /// One row as the audit page shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditView {
@@ -80,13 +90,14 @@ pub struct AuditFilter {
 }
 
 impl Store {
-    /// Recomputes the chain from the first row, in pages, and names the first broken row.
-    pub async fn verify_audit(&self) -> Result<Verification> {
-        let mut v = ChainVerifier::new(self.audit_key());
+    /// Recomputes the chain from the first row, in pages, and names the first broken row; the
+    /// chain must also reach every checkpointed head (so rows cut off the end are found).
+    pub async fn verify_audit(&self, checkpoints: Vec<Checkpoint>) -> Result<Verification> {
+        let mut v = ChainVerifier::with_checkpoints(self.audit_key(), checkpoints);
         let mut after = 0_i64;
         loop {
             let page = fetch_all!(
-                db & self.db,
+                db(&self.db),
                 StoredRow,
                 "SELECT seq, id, at, actor_id, actor_kind, action, record_kind, record_id,
                     patient_id, clinic_id, address, detail, prev_hash, hash
@@ -104,24 +115,40 @@ impl Store {
                 }
             }
         }
+        let rows = v.rows;
         Ok(Verification {
-            rows: v.rows,
-            broken: None,
+            rows,
+            broken: v.finish().err(),
         })
     }
 
-    /// Audit rows for one clinic, newest first, filtered by patient and/or staff member. Reading
+    /// The chain's head: the newest row's sequence number and hash (none when empty).
+    pub async fn audit_head(&self) -> Result<Option<(i64, String)>> {
+        Ok(fetch_opt!(
+            db(&self.db),
+            (i64, String),
+            "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+        ))
+    }
+
+    /// Audit rows of one scope, newest first, filtered by patient and/or staff member. Reading
     /// the trail is itself audited.
     pub async fn audit_rows(
         &self,
         actor: &Actor,
-        clinic_id: Uuid,
+        scope: AuditScope,
         f: &AuditFilter,
     ) -> Result<Vec<AuditView>> {
-        let mut a = self.audited(actor).await?;
+        let mut a = match scope {
+            AuditScope::Clinic(c) => self.audited_in(actor, c).await?,
+            AuditScope::System => self.audited(actor).await?,
+        };
         // Only the filters given become conditions, so each query can use its index
-        // (patient_id, seq) or (actor_id, seq) instead of scanning the whole trail.
-        let mut cond = String::from("(a.clinic_id = $1 OR a.clinic_id IS NULL)");
+        // (clinic_id, seq), (patient_id, seq) or (actor_id, seq) instead of scanning the trail.
+        let (mut cond, clinic_id) = match scope {
+            AuditScope::Clinic(c) => (String::from("a.clinic_id = $1"), Some(c)),
+            AuditScope::System => (String::from("a.clinic_id IS NULL AND $1 IS NULL"), None),
+        };
         cond.push_str(if f.patient_id.is_some() {
             " AND a.patient_id = $2"
         } else {
@@ -140,8 +167,16 @@ impl Store {
              WHERE {cond} AND ($4 IS NULL OR a.seq < $4)
              ORDER BY a.seq DESC LIMIT $5"
         );
-        let rows = fetch_all!(tx a.tx(), AuditView, sqlx::AssertSqlSafe(sql),
-            clinic_id, f.patient_id, f.actor_id, f.before, f.limit);
+        let rows = fetch_all!(
+            tx(a.tx()),
+            AuditView,
+            sqlx::AssertSqlSafe(sql),
+            clinic_id,
+            f.patient_id,
+            f.actor_id,
+            f.before,
+            f.limit
+        );
         let detail = match (f.patient_id, f.actor_id) {
             (Some(p), _) => format!("patient {p}"),
             (None, Some(s)) => format!("staff {s}"),
@@ -158,19 +193,22 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many times `action` was recorded from `address` since `since` (for rate limits on
-    /// public forms).
+    /// How many times `action` was recorded at a clinic from `address` since `since` (for rate
+    /// limits on public forms: one clinic's limit never closes another's form).
     pub async fn count_recent(
         &self,
         action: AuditAction,
+        clinic_id: Uuid,
         address: &str,
         since: DateTime<Utc>,
     ) -> Result<i64> {
         Ok(scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
-            "SELECT COUNT(*) FROM audit_event WHERE action = $1 AND address = $2 AND at >= $3",
+            "SELECT COUNT(*) FROM audit_event
+             WHERE action = $1 AND clinic_id = $2 AND address = $3 AND at >= $4",
             action.as_str(),
+            clinic_id,
             address,
             since
         ))

@@ -28,6 +28,16 @@ impl Store {
         })
     }
 
+    /// Opens an audited transaction about a clinic's records: its rows belong to that clinic
+    /// (and show in its audit log) whoever acts — staff of the clinic, or the system.
+    pub(crate) async fn audited_in(&self, actor: &Actor, clinic_id: uuid::Uuid) -> Result<Audited> {
+        let actor = Actor {
+            clinic_id: Some(clinic_id),
+            ..actor.clone()
+        };
+        self.audited(&actor).await
+    }
+
     /// Appends one audit row in its own transaction, for events with no other write (a failed
     /// login, a patient opening a link).
     pub async fn audit_only(&self, actor: &Actor, action: AuditAction, s: Subject) -> Result<()> {
@@ -83,17 +93,34 @@ async fn append(
             .execute(&mut **t)
             .await?;
     }
-    let head =
-        fetch_opt!(tx tx, Head, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1");
+    let head = fetch_opt!(
+        tx(tx),
+        Head,
+        "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
+    );
     let (prev_seq, prev_hash) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash));
     let e = AuditEntry::new(prev_seq + 1, new_id(), now(), actor, action, subject);
     let hash = chain_hash(key, &prev_hash, &e);
-    exec!(tx tx,
+    exec!(
+        tx(tx),
         "INSERT INTO audit_event (seq, id, at, actor_id, actor_kind, action, record_kind,
             record_id, patient_id, clinic_id, address, detail, prev_hash, hash)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-        e.seq, e.id, e.at, e.actor_id, &e.actor_kind, &e.action, &e.record_kind, e.record_id,
-        e.patient_id, e.clinic_id, &e.address, &e.detail, &prev_hash, &hash);
+        e.seq,
+        e.id,
+        e.at,
+        e.actor_id,
+        &e.actor_kind,
+        &e.action,
+        &e.record_kind,
+        e.record_id,
+        e.patient_id,
+        e.clinic_id,
+        &e.address,
+        &e.detail,
+        &prev_hash,
+        &hash
+    );
     Ok(())
 }
 
@@ -107,13 +134,16 @@ mod tests {
     -> Result<(), crate::StoreError> {
         let store = crate::testing::store("sqlite").await.expect("store");
         let mut a = store.audited(&Actor::system()).await.expect("tx");
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "INSERT INTO clinic (id, name, slug, crisis_resources, created_at)
              VALUES ($1, 'X', 'x', '', $2)",
-            crate::new_id(), crate::now());
+            crate::new_id(),
+            crate::now()
+        );
         let r = a.commit().await;
         assert!(matches!(r, Err(crate::StoreError::Unaudited)), "{r:?}");
-        let n = scalar!(db & store.db, i64, "SELECT COUNT(*) FROM clinic");
+        let n = scalar!(db(&store.db), i64, "SELECT COUNT(*) FROM clinic");
         assert_eq!(n, 0);
         let mut a = store.audited(&Actor::system()).await.expect("tx");
         a.record(AuditAction::LoginFailed, Subject::none())

@@ -33,7 +33,7 @@ impl Store {
     /// The installation's first clinic, created on first use so a fresh install works at once.
     pub async fn default_clinic(&self) -> Result<Clinic> {
         let sql = format!("SELECT {CLINIC_COLS} FROM clinic c ORDER BY c.created_at, c.id LIMIT 1");
-        match fetch_opt!(db & self.db, ClinicRow, sqlx::AssertSqlSafe(sql)) {
+        match fetch_opt!(db(&self.db), ClinicRow, sqlx::AssertSqlSafe(sql)) {
             Some(c) => Ok(c.into()),
             None => self.create_clinic("Main clinic", "main").await,
         }
@@ -48,7 +48,7 @@ impl Store {
             crisis_resources: DEFAULT_CRISIS_RESOURCES.to_owned(),
         };
         let mut a = self.audited(&Actor::system()).await?;
-        let inserted: Result<u64, sqlx::Error> = crate::db::on!(tx a.tx(), conn =>
+        let inserted: Result<u64, sqlx::Error> = crate::db::on!(tx(a.tx()), conn =>
             sqlx::query("INSERT INTO clinic (id, name, slug, crisis_resources, created_at)
                          VALUES ($1,$2,$3,$4,$5)")
                 .bind(c.id).bind(&c.name).bind(&c.slug).bind(&c.crisis_resources).bind(now())
@@ -71,14 +71,14 @@ impl Store {
 
     pub async fn clinic(&self, id: Uuid) -> Result<Clinic> {
         let sql = format!("SELECT {CLINIC_COLS} FROM clinic c WHERE c.id = $1");
-        fetch_opt!(db & self.db, ClinicRow, sqlx::AssertSqlSafe(sql), id)
+        fetch_opt!(db(&self.db), ClinicRow, sqlx::AssertSqlSafe(sql), id)
             .map(Clinic::from)
             .ok_or(StoreError::NotFound)
     }
 
     pub async fn clinic_by_slug(&self, slug: &str) -> Result<Clinic> {
         let sql = format!("SELECT {CLINIC_COLS} FROM clinic c WHERE c.slug = $1");
-        fetch_opt!(db & self.db, ClinicRow, sqlx::AssertSqlSafe(sql), slug)
+        fetch_opt!(db(&self.db), ClinicRow, sqlx::AssertSqlSafe(sql), slug)
             .map(Clinic::from)
             .ok_or(StoreError::NotFound)
     }
@@ -86,7 +86,7 @@ impl Store {
     pub async fn clinics(&self) -> Result<Vec<Clinic>> {
         let sql = format!("SELECT {CLINIC_COLS} FROM clinic c ORDER BY c.name, c.id");
         Ok(
-            fetch_all!(db & self.db, ClinicRow, sqlx::AssertSqlSafe(sql))
+            fetch_all!(db(&self.db), ClinicRow, sqlx::AssertSqlSafe(sql))
                 .into_iter()
                 .map(Clinic::from)
                 .collect(),
@@ -101,9 +101,14 @@ impl Store {
         name: &str,
         crisis_resources: &str,
     ) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        exec!(tx a.tx(), "UPDATE clinic SET name = $1, crisis_resources = $2 WHERE id = $3",
-            name, crisis_resources, id);
+        let mut a = self.audited_in(actor, id).await?;
+        exec!(
+            tx(a.tx()),
+            "UPDATE clinic SET name = $1, crisis_resources = $2 WHERE id = $3",
+            name,
+            crisis_resources,
+            id
+        );
         a.record(
             AuditAction::ClinicUpdated,
             Subject::record(RecordKind::Clinic, id),

@@ -31,10 +31,10 @@ pub(crate) enum Tx {
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to the executor of a transaction (`tx`) or a pool (`db`) of
-/// the concrete backend, so that one expression serves both.
+/// Runs `$body` with `$c` bound to the executor of a transaction (`tx(&mut Tx)`) or a pool
+/// (`db(&Db)`) of the concrete backend, so that one expression serves both.
 macro_rules! on {
-    (tx $t:expr, $c:ident => $body:expr) => {
+    (tx($t:expr), $c:ident => $body:expr) => {
         match $t {
             $crate::db::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
@@ -46,7 +46,7 @@ macro_rules! on {
             }
         }
     };
-    (db $d:expr, $c:ident => $body:expr) => {
+    (db($d:expr), $c:ident => $body:expr) => {
         match $d {
             $crate::db::Db::Sqlite(p, _) => {
                 let $c = p;
@@ -62,36 +62,36 @@ macro_rules! on {
 
 /// A statement; evaluates to the number of rows it changed.
 macro_rules! exec {
-    ($on:ident $t:expr, $sql:expr $(, $a:expr)* $(,)?) => {
-        $crate::db::on!($on $t, c => sqlx::query($sql)$(.bind($a))*.execute(c).await?.rows_affected())
+    ($on:ident($t:expr), $sql:expr $(, $a:expr)* $(,)?) => {
+        $crate::db::on!($on($t), c => sqlx::query($sql)$(.bind($a))*.execute(c).await?.rows_affected())
     };
 }
 
 /// Every row of a query, as `$ty` (a `FromRow` type or a tuple).
 macro_rules! fetch_all {
-    ($on:ident $t:expr, $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
-        $crate::db::on!($on $t, c => sqlx::query_as::<_, $ty>($sql)$(.bind($a))*.fetch_all(c).await?)
+    ($on:ident($t:expr), $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
+        $crate::db::on!($on($t), c => sqlx::query_as::<_, $ty>($sql)$(.bind($a))*.fetch_all(c).await?)
     };
 }
 
 /// The row of a query, if there is one.
 macro_rules! fetch_opt {
-    ($on:ident $t:expr, $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
-        $crate::db::on!($on $t, c => sqlx::query_as::<_, $ty>($sql)$(.bind($a))*.fetch_optional(c).await?)
+    ($on:ident($t:expr), $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
+        $crate::db::on!($on($t), c => sqlx::query_as::<_, $ty>($sql)$(.bind($a))*.fetch_optional(c).await?)
     };
 }
 
 /// The single value of a query that always returns one row.
 macro_rules! scalar {
-    ($on:ident $t:expr, $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
-        $crate::db::on!($on $t, c => sqlx::query_scalar::<_, $ty>($sql)$(.bind($a))*.fetch_one(c).await?)
+    ($on:ident($t:expr), $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
+        $crate::db::on!($on($t), c => sqlx::query_scalar::<_, $ty>($sql)$(.bind($a))*.fetch_one(c).await?)
     };
 }
 
 /// The single value of a query, if it returns a row.
 macro_rules! scalar_opt {
-    ($on:ident $t:expr, $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
-        $crate::db::on!($on $t, c => sqlx::query_scalar::<_, $ty>($sql)$(.bind($a))*.fetch_optional(c).await?)
+    ($on:ident($t:expr), $ty:ty, $sql:expr $(, $a:expr)* $(,)?) => {
+        $crate::db::on!($on($t), c => sqlx::query_scalar::<_, $ty>($sql)$(.bind($a))*.fetch_optional(c).await?)
     };
 }
 
@@ -182,7 +182,7 @@ impl Db {
                  WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
             }
         };
-        Ok(scalar!(db self, i64, sql) > 0)
+        Ok(scalar!(db(self), i64, sql) > 0)
     }
 
     /// Opens a write transaction. On SQLite, writers first queue on an in-process lock (fair,
@@ -201,7 +201,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on!(db self, p => p.close().await)
+        on!(db(self), p => p.close().await)
     }
 
     /// Every table with its columns and indexes, for checking that both schemas agree.
@@ -210,26 +210,38 @@ impl Db {
         type Column = (String, String, String, bool);
         let (columns, indexes): (Vec<Column>, Vec<(String, String)>) = match self {
             Db::Sqlite(..) => (
-                fetch_all!(db self, Column,
-                        "SELECT m.name, c.name, lower(c.type), c.\"notnull\" <> 0
+                fetch_all!(
+                    db(self),
+                    Column,
+                    "SELECT m.name, c.name, lower(c.type), c.\"notnull\" <> 0
                          FROM sqlite_master m, pragma_table_info(m.name) c
                          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-                           AND m.name NOT LIKE '_sqlx%'"),
-                fetch_all!(db self, (String, String),
-                        "SELECT tbl_name, name FROM sqlite_master
-                         WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"),
+                           AND m.name NOT LIKE '_sqlx%'"
+                ),
+                fetch_all!(
+                    db(self),
+                    (String, String),
+                    "SELECT tbl_name, name FROM sqlite_master
+                         WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"
+                ),
             ),
             Db::Postgres(_) => (
-                fetch_all!(db self, Column,
-                        "SELECT table_name::text, column_name::text, lower(data_type::text),
+                fetch_all!(
+                    db(self),
+                    Column,
+                    "SELECT table_name::text, column_name::text, lower(data_type::text),
                             is_nullable = 'NO'
                          FROM information_schema.columns
-                         WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"),
-                fetch_all!(db self, (String, String),
-                        "SELECT i.tablename::text, i.indexname::text FROM pg_indexes i
+                         WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'"
+                ),
+                fetch_all!(
+                    db(self),
+                    (String, String),
+                    "SELECT i.tablename::text, i.indexname::text FROM pg_indexes i
                          WHERE i.schemaname = current_schema() AND i.tablename NOT LIKE '_sqlx%'
                            AND NOT EXISTS (SELECT 1 FROM pg_constraint k
-                                           WHERE k.conname = i.indexname)"),
+                                           WHERE k.conname = i.indexname)"
+                ),
             ),
         };
         let mut out: BTreeMap<String, TableShape> = BTreeMap::new();

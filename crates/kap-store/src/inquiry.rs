@@ -60,7 +60,7 @@ const COLS: &str = "id, name, email, phone, preferred_contact, message, status, 
 
 async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Inquiry> {
     let sql = format!("SELECT {COLS} FROM inquiry WHERE id = $1 AND clinic_id = $2");
-    fetch_opt!(tx tx, InquiryRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
+    fetch_opt!(tx(tx), InquiryRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
         .ok_or(StoreError::NotFound)?
         .try_into()
 }
@@ -74,13 +74,20 @@ impl Store {
         s: &ContactSubmission,
     ) -> Result<Uuid> {
         let id = new_id();
-        let mut a = self.audited(actor).await?;
-        exec!(tx a.tx(),
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        exec!(
+            tx(a.tx()),
             "INSERT INTO inquiry (id, clinic_id, name, email, phone, preferred_contact, message,
                 status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,'new',$8,$8)",
-            id, clinic_id, s.name.as_str(), s.email.as_ref().map(Email::as_str),
-            s.phone.as_ref().map(Phone::as_str), s.preferred_contact.as_str(),
-            s.message.as_str(), now());
+            id,
+            clinic_id,
+            s.name.as_str(),
+            s.email.as_ref().map(Email::as_str),
+            s.phone.as_ref().map(Phone::as_str),
+            s.preferred_contact.as_str(),
+            s.message.as_str(),
+            now()
+        );
         a.record(
             AuditAction::InquirySubmitted,
             Subject::record(RecordKind::Inquiry, id),
@@ -114,9 +121,16 @@ impl Store {
             "SELECT {COLS} FROM inquiry WHERE clinic_id = $1 AND {cond}
                AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
         );
-        let mut a = self.audited(actor).await?;
-        let rows = fetch_all!(tx a.tx(), InquiryRow, sqlx::AssertSqlSafe(sql),
-            clinic_id, status, before, limit);
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let rows = fetch_all!(
+            tx(a.tx()),
+            InquiryRow,
+            sqlx::AssertSqlSafe(sql),
+            clinic_id,
+            status,
+            before,
+            limit
+        );
         a.record(
             AuditAction::InquiryListed,
             Subject::none().with_detail(format!("status {label}; {} shown", rows.len())),
@@ -133,13 +147,16 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<(Inquiry, Vec<InquiryNote>)> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let inq = load(a.tx(), clinic_id, id).await?;
-        let notes = fetch_all!(tx a.tx(), NoteRow,
+        let notes = fetch_all!(
+            tx(a.tx()),
+            NoteRow,
             "SELECT n.id, s.full_name AS author_name, n.body, n.created_at
              FROM inquiry_note n JOIN staff_user s ON s.id = n.author_id
              WHERE n.inquiry_id = $1 ORDER BY n.created_at, n.id",
-            id);
+            id
+        );
         a.record(
             AuditAction::InquiryRead,
             Subject::record(RecordKind::Inquiry, id).with_patient(inq.patient_id),
@@ -167,20 +184,31 @@ impl Store {
         status: InquiryStatus,
         note: Option<&Message>,
     ) -> Result<()> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let from = load(a.tx(), clinic_id, id).await?.status;
         if from != status {
             from.may_change_to(status).map_err(Conflict::from)?;
-            exec!(tx a.tx(), "UPDATE inquiry SET status = $1, updated_at = $2 WHERE id = $3",
-                status.as_str(), now(), id);
+            exec!(
+                tx(a.tx()),
+                "UPDATE inquiry SET status = $1, updated_at = $2 WHERE id = $3",
+                status.as_str(),
+                now(),
+                id
+            );
         }
         if let Some(body) = note {
             // A note is signed by its author: only a staff member can write one.
             let author = actor.staff_id.ok_or(StoreError::NotFound)?;
-            exec!(tx a.tx(),
+            exec!(
+                tx(a.tx()),
                 "INSERT INTO inquiry_note (id, inquiry_id, author_id, body, created_at)
                  VALUES ($1,$2,$3,$4,$5)",
-                new_id(), id, author, body.as_str(), now());
+                new_id(),
+                id,
+                author,
+                body.as_str(),
+                now()
+            );
         }
         a.record(
             AuditAction::InquiryUpdated,
@@ -202,15 +230,19 @@ impl Store {
         id: Uuid,
         details: &PatientDetails,
     ) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         if load(a.tx(), clinic_id, id).await?.status == InquiryStatus::Converted {
             return Err(Conflict::InquiryAlreadyConverted.into());
         }
         let patient_id = insert_patient(&mut a, clinic_id, details).await?;
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "UPDATE inquiry SET status = 'converted', patient_id = $1, updated_at = $2
              WHERE id = $3",
-            patient_id, now(), id);
+            patient_id,
+            now(),
+            id
+        );
         a.record(
             AuditAction::PatientCreated,
             Subject::patient(patient_id).with_detail(format!("from inquiry {id}")),
@@ -228,7 +260,7 @@ impl Store {
     /// How many of a clinic's inquiries are new, for the home page.
     pub async fn count_new_inquiries(&self, clinic_id: Uuid) -> Result<i64> {
         Ok(scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
             "SELECT COUNT(*) FROM inquiry WHERE clinic_id = $1 AND status = 'new'",
             clinic_id

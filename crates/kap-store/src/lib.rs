@@ -14,6 +14,7 @@ mod error;
 pub mod inquiry;
 pub mod measure;
 pub mod patient;
+mod sealed;
 pub mod session;
 pub mod staff;
 pub mod token;

@@ -154,12 +154,26 @@ async fn write_details(
             updated_at = $13
          WHERE id = $14 AND clinic_id = $15 AND $16 IS NULL"
     };
-    Ok(exec!(tx tx, sql,
-        d.full_name.as_str(), name_key(&d.full_name), d.date_of_birth.date(), d.sex.as_str(),
-        s(&d.email), s(&d.phone), d.phone.as_ref().map(Phone::digits),
-        d.preferred_contact.as_str(), s(&d.address), ec.map(|e| e.name.to_string()),
-        ec.map(|e| e.phone.to_string()), ec.and_then(|e| s(&e.relationship)),
-        now(), id, clinic_id, insert.and_then(|(_, by)| by)))
+    Ok(exec!(
+        tx(tx),
+        sql,
+        d.full_name.as_str(),
+        name_key(&d.full_name),
+        d.date_of_birth.date(),
+        d.sex.as_str(),
+        s(&d.email),
+        s(&d.phone),
+        d.phone.as_ref().map(Phone::digits),
+        d.preferred_contact.as_str(),
+        s(&d.address),
+        ec.map(|e| e.name.to_string()),
+        ec.map(|e| e.phone.to_string()),
+        ec.and_then(|e| s(&e.relationship)),
+        now(),
+        id,
+        clinic_id,
+        insert.and_then(|(_, by)| by)
+    ))
 }
 
 /// Registers a patient inside an audited transaction; the caller records the audit row.
@@ -177,7 +191,7 @@ pub(crate) async fn insert_patient(
 /// The patient, if they belong to the clinic.
 pub(crate) async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Patient> {
     let sql = format!("SELECT {COLS} FROM patient WHERE id = $1 AND clinic_id = $2");
-    fetch_opt!(tx tx, PatientRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
+    fetch_opt!(tx(tx), PatientRow, sqlx::AssertSqlSafe(sql), id, clinic_id)
         .ok_or(StoreError::NotFound)?
         .try_into()
 }
@@ -190,10 +204,17 @@ async fn insert_measurement(
 ) -> Result<Uuid> {
     let id = new_id();
     let by = a.actor().staff_id;
-    exec!(tx a.tx(),
+    exec!(
+        tx(a.tx()),
         "INSERT INTO body_measurement (id, patient_id, measured_at, weight_g, height_mm,
             recorded_by) VALUES ($1,$2,$3,$4,$5,$6)",
-        id, patient_id, at, m.weight.map(Weight::grams), m.height.map(Height::mm), by);
+        id,
+        patient_id,
+        at,
+        m.weight.map(Weight::grams),
+        m.height.map(Height::mm),
+        by
+    );
     Ok(id)
 }
 
@@ -240,7 +261,7 @@ impl Store {
         clinic_id: Uuid,
         d: &PatientDetails,
     ) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let id = insert_patient(&mut a, clinic_id, d).await?;
         a.record(AuditAction::PatientCreated, Subject::patient(id))
             .await?;
@@ -255,7 +276,7 @@ impl Store {
         id: Uuid,
         d: &PatientDetails,
     ) -> Result<()> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let before = load(a.tx(), clinic_id, id).await?;
         write_details(a.tx(), None, clinic_id, id, d).await?;
         let changed = changed_fields(&before.details, d);
@@ -274,9 +295,10 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<(Patient, Vec<BodyMeasurementRecord>)> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let p = load(a.tx(), clinic_id, id).await?;
-        let ms = fetch_all!(tx a.tx(), MeasurementRow,
+        let ms =
+            fetch_all!(tx(a.tx()), MeasurementRow,
             "SELECT m.id, m.measured_at, m.weight_g, m.height_mm, s.full_name AS recorded_by_name
              FROM body_measurement m LEFT JOIN staff_user s ON s.id = m.recorded_by
              WHERE m.patient_id = $1 ORDER BY m.measured_at DESC, m.id DESC LIMIT 200",
@@ -298,7 +320,7 @@ impl Store {
         patient_id: Uuid,
         m: &BodyMeasurement,
     ) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         load(a.tx(), clinic_id, patient_id).await?;
         let id = insert_measurement(&mut a, patient_id, now(), m).await?;
         a.record(
@@ -342,12 +364,26 @@ impl Store {
                AND ($3 IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = $3))
              ORDER BY name_key, id LIMIT $4"
         );
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let rows = match q {
-            PatientQuery::DateOfBirth(d) => fetch_all!(tx a.tx(), SummaryRow,
-                sqlx::AssertSqlSafe(sql), clinic_id, *d, after, limit),
-            _ => fetch_all!(tx a.tx(), SummaryRow,
-                sqlx::AssertSqlSafe(sql), clinic_id, value, after, limit),
+            PatientQuery::DateOfBirth(d) => fetch_all!(
+                tx(a.tx()),
+                SummaryRow,
+                sqlx::AssertSqlSafe(sql),
+                clinic_id,
+                *d,
+                after,
+                limit
+            ),
+            _ => fetch_all!(
+                tx(a.tx()),
+                SummaryRow,
+                sqlx::AssertSqlSafe(sql),
+                clinic_id,
+                value,
+                after,
+                limit
+            ),
         };
         a.record(
             AuditAction::PatientSearched,
@@ -365,11 +401,15 @@ impl Store {
         clinic_id: Uuid,
         limit: i64,
     ) -> Result<Vec<PatientSummary>> {
-        let mut a = self.audited(actor).await?;
-        let rows = fetch_all!(tx a.tx(), SummaryRow,
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let rows = fetch_all!(
+            tx(a.tx()),
+            SummaryRow,
             "SELECT id, full_name, date_of_birth, email, phone FROM patient
              WHERE clinic_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2",
-            clinic_id, limit);
+            clinic_id,
+            limit
+        );
         a.record(
             AuditAction::PatientSearched,
             Subject::none().with_detail(format!("recent; {} shown", rows.len())),
@@ -395,7 +435,7 @@ impl Store {
         clinic_id: Uuid,
         patients: &[ImportedPatient],
     ) -> Result<Vec<Uuid>> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let mut ids = Vec::with_capacity(patients.len());
         for p in patients {
             let id = insert_patient(&mut a, clinic_id, &p.details).await?;

@@ -2,7 +2,7 @@
 //! SHA-256), the principal behind a session, and the record of login attempts that throttling
 //! counts.
 
-use crate::db::{exec, fetch_opt, scalar, scalar_opt};
+use crate::db::{Tx, exec, fetch_opt, scalar, scalar_opt};
 use crate::error::{Result, StoreError, code};
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
@@ -64,6 +64,26 @@ impl TryFrom<PrincipalRow> for Principal {
 pub(crate) const PRINCIPAL_COLS: &str = "s.id AS staff_id, s.email, s.full_name,
     c.id AS clinic_id, c.name AS clinic_name, m.role";
 
+/// How many failed logins an account may have within the window before it is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    pub per_account: i64,
+    pub window: Duration,
+}
+
+/// The answer to a reserved login attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginReservation {
+    /// The password may be checked. `address_failures` is how many failures came from this
+    /// address in the window (the caller slows such an address down).
+    Granted {
+        attempt: Uuid,
+        address_failures: i64,
+    },
+    /// The account has had too many failures in the window: no password is checked.
+    AccountLocked,
+}
+
 /// Session lifetime rules.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionPolicy {
@@ -86,18 +106,33 @@ impl Store {
         let t = now();
         let mut tx = self.db.begin().await?;
         if let Some(prev) = previous_token {
-            exec!(tx &mut tx, "DELETE FROM login_session WHERE token_hash = $1", token_hash(prev));
+            exec!(
+                tx(&mut tx),
+                "DELETE FROM login_session WHERE token_hash = $1",
+                token_hash(prev)
+            );
         }
         // Expired sessions of this person are swept here, so the table does not grow forever.
-        exec!(tx &mut tx,
+        exec!(
+            tx(&mut tx),
             "DELETE FROM login_session
              WHERE staff_id = $1 AND (expires_at < $2 OR last_seen_at < $3)",
-            staff_id, t, t - policy.idle);
-        exec!(tx &mut tx,
+            staff_id,
+            t,
+            t - policy.idle
+        );
+        exec!(
+            tx(&mut tx),
             "INSERT INTO login_session (token_hash, staff_id, clinic_id, csrf_token, created_at,
                 last_seen_at, expires_at, address) VALUES ($1,$2,$3,$4,$5,$5,$6,$7)",
-            token_hash(&token), staff_id, clinic_id, random_hex(32), t, t + policy.absolute,
-            address);
+            token_hash(&token),
+            staff_id,
+            clinic_id,
+            random_hex(32),
+            t,
+            t + policy.absolute,
+            address
+        );
         tx.commit().await?;
         Ok(token)
     }
@@ -116,10 +151,11 @@ impl Store {
              FROM login_session l JOIN staff_user s ON s.id = l.staff_id
              JOIN clinic c ON c.id = l.clinic_id
              JOIN staff_membership m ON m.staff_id = s.id AND m.clinic_id = c.id
-             WHERE l.token_hash = $1 AND l.expires_at > $2 AND l.last_seen_at > $3 AND s.active"
+             WHERE l.token_hash = $1 AND l.expires_at > $2 AND l.last_seen_at > $3 AND s.active
+               AND m.active"
         );
         let row = fetch_opt!(
-            db & self.db,
+            db(&self.db),
             PrincipalRow,
             sqlx::AssertSqlSafe(sql),
             &hash,
@@ -134,7 +170,7 @@ impl Store {
             .is_some_and(|s| t - s > Duration::seconds(60))
         {
             exec!(
-                db & self.db,
+                db(&self.db),
                 "UPDATE login_session SET last_seen_at = $1 WHERE token_hash = $2",
                 t,
                 &hash
@@ -145,7 +181,7 @@ impl Store {
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
         exec!(
-            db & self.db,
+            db(&self.db),
             "DELETE FROM login_session WHERE token_hash = $1",
             token_hash(token)
         );
@@ -155,7 +191,7 @@ impl Store {
     /// "Log out everywhere": ends every session of a staff member.
     pub async fn end_all_sessions(&self, staff_id: Uuid) -> Result<u64> {
         Ok(exec!(
-            db & self.db,
+            db(&self.db),
             "DELETE FROM login_session WHERE staff_id = $1",
             staff_id
         ))
@@ -169,9 +205,10 @@ impl Store {
         clinic_id: Uuid,
     ) -> Result<()> {
         let member = scalar_opt!(
-            db & self.db,
+            db(&self.db),
             Uuid,
-            "SELECT clinic_id FROM staff_membership WHERE staff_id = $1 AND clinic_id = $2",
+            "SELECT clinic_id FROM staff_membership
+             WHERE staff_id = $1 AND clinic_id = $2 AND active",
             staff_id,
             clinic_id
         );
@@ -179,7 +216,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         exec!(
-            db & self.db,
+            db(&self.db),
             "UPDATE login_session SET clinic_id = $1 WHERE token_hash = $2 AND staff_id = $3",
             clinic_id,
             token_hash(token),
@@ -190,6 +227,75 @@ impl Store {
 
     // ---- login throttling ----
 
+    /// Reserves a login attempt before the (slow) password check, atomically: the failures of
+    /// the account since its last success are counted and the attempt recorded — as a failure
+    /// until [`Store::settle_login_attempt`] says otherwise — in one transaction, serialised per
+    /// account (SQLite has one writer; PostgreSQL takes an advisory lock on the email). So
+    /// concurrent attempts can never get more password checks than the limit allows.
+    pub async fn reserve_login_attempt(
+        &self,
+        email: &str,
+        address: &str,
+        limits: LoginLimits,
+    ) -> Result<LoginReservation> {
+        let t = now();
+        let since = t - limits.window;
+        let mut tx = self.db.begin().await?;
+        if let Tx::Postgres(c) = &mut tx {
+            sqlx::query("SELECT pg_advisory_xact_lock(727002, hashtext($1))")
+                .bind(email)
+                .execute(&mut **c)
+                .await?;
+        }
+        let by_email = scalar!(
+            tx(&mut tx),
+            i64,
+            "SELECT COUNT(*) FROM login_attempt WHERE email = $1 AND at >= $2 AND NOT succeeded
+               AND at > COALESCE((SELECT MAX(at) FROM login_attempt
+                                  WHERE email = $1 AND succeeded), $2)",
+            email,
+            since
+        );
+        if by_email >= limits.per_account {
+            return Ok(LoginReservation::AccountLocked);
+        }
+        let by_address = scalar!(
+            tx(&mut tx),
+            i64,
+            "SELECT COUNT(*) FROM login_attempt
+             WHERE address = $1 AND at >= $2 AND NOT succeeded",
+            address,
+            since
+        );
+        let attempt = new_id();
+        exec!(
+            tx(&mut tx),
+            "INSERT INTO login_attempt (id, at, email, address, succeeded)
+             VALUES ($1,$2,$3,$4,FALSE)",
+            attempt,
+            t,
+            email,
+            address
+        );
+        tx.commit().await?;
+        Ok(LoginReservation::Granted {
+            attempt,
+            address_failures: by_address,
+        })
+    }
+
+    /// Records how a reserved attempt ended: a success clears the account's failure count.
+    pub async fn settle_login_attempt(&self, attempt: Uuid, succeeded: bool) -> Result<()> {
+        if succeeded {
+            exec!(
+                db(&self.db),
+                "UPDATE login_attempt SET succeeded = TRUE WHERE id = $1",
+                attempt
+            );
+        }
+        Ok(())
+    }
+
     pub async fn record_login_attempt(
         &self,
         email: &str,
@@ -197,7 +303,7 @@ impl Store {
         succeeded: bool,
     ) -> Result<()> {
         exec!(
-            db & self.db,
+            db(&self.db),
             "INSERT INTO login_attempt (id, at, email, address, succeeded)
              VALUES ($1,$2,$3,$4,$5)",
             new_id(),
@@ -218,7 +324,7 @@ impl Store {
         since: DateTime<Utc>,
     ) -> Result<(i64, i64)> {
         let by_email = scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
             "SELECT COUNT(*) FROM login_attempt WHERE email = $1 AND at >= $2 AND NOT succeeded
                AND at > COALESCE((SELECT MAX(at) FROM login_attempt
@@ -227,7 +333,7 @@ impl Store {
             since
         );
         let by_address = scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
             "SELECT COUNT(*) FROM login_attempt
              WHERE address = $1 AND at >= $2 AND NOT succeeded",

@@ -52,7 +52,9 @@ impl TryFrom<MemberRow> for StaffMember {
     }
 }
 
-const MEMBER_SQL: &str = "SELECT s.id, s.email, s.full_name, s.active, m.role
+/// A member is active in a clinic when both the account and the membership are.
+const MEMBER_SQL: &str =
+    "SELECT s.id, s.email, s.full_name, s.active AND m.active AS active, m.role
     FROM staff_user s JOIN staff_membership m ON m.staff_id = s.id WHERE m.clinic_id = $1";
 
 impl Store {
@@ -60,10 +62,10 @@ impl Store {
     /// is a conflict; to give an existing person a role in another clinic, use
     /// [`Store::grant_membership`].
     pub async fn create_staff(&self, actor: &Actor, n: NewStaff<'_>) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, n.clinic_id).await?;
         let id = new_id();
         let t = now();
-        let inserted: Result<u64, sqlx::Error> = on!(tx a.tx(), c =>
+        let inserted: Result<u64, sqlx::Error> = on!(tx(a.tx()), c =>
             sqlx::query("INSERT INTO staff_user (id, email, full_name, password_hash, active,
                             created_at, updated_at) VALUES ($1,$2,$3,$4,TRUE,$5,$5)")
                 .bind(id).bind(n.email).bind(n.full_name).bind(n.password_hash).bind(t)
@@ -73,9 +75,13 @@ impl Store {
             Err(e) if is_unique_violation(&e) => return Err(Conflict::EmailTaken.into()),
             Err(e) => return Err(e.into()),
         }
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "INSERT INTO staff_membership (staff_id, clinic_id, role) VALUES ($1,$2,$3)",
-            id, n.clinic_id, n.role.as_str());
+            id,
+            n.clinic_id,
+            n.role.as_str()
+        );
         a.record(
             AuditAction::StaffCreated,
             Subject::record(RecordKind::Staff, id).with_detail(format!("role {}", n.role)),
@@ -87,7 +93,7 @@ impl Store {
 
     pub async fn staff_login(&self, email: &str) -> Result<Option<StaffLogin>> {
         Ok(fetch_opt!(
-            db & self.db,
+            db(&self.db),
             StaffLogin,
             "SELECT id, email, full_name, password_hash, active FROM staff_user WHERE email = $1",
             email
@@ -96,8 +102,8 @@ impl Store {
 
     /// Staff of one clinic, active first, by name.
     pub async fn staff_of_clinic(&self, clinic_id: Uuid) -> Result<Vec<StaffMember>> {
-        let sql = format!("{MEMBER_SQL} ORDER BY s.active DESC, s.full_name, s.id");
-        fetch_all!(db & self.db, MemberRow, sqlx::AssertSqlSafe(sql), clinic_id)
+        let sql = format!("{MEMBER_SQL} ORDER BY active DESC, s.full_name, s.id");
+        fetch_all!(db(&self.db), MemberRow, sqlx::AssertSqlSafe(sql), clinic_id)
             .into_iter()
             .map(StaffMember::try_from)
             .collect()
@@ -106,7 +112,7 @@ impl Store {
     pub async fn staff_member(&self, clinic_id: Uuid, staff_id: Uuid) -> Result<StaffMember> {
         let sql = format!("{MEMBER_SQL} AND s.id = $2");
         fetch_opt!(
-            db & self.db,
+            db(&self.db),
             MemberRow,
             sqlx::AssertSqlSafe(sql),
             clinic_id,
@@ -116,8 +122,9 @@ impl Store {
         .try_into()
     }
 
-    /// Changes a staff member's role in a clinic and/or (de)activates the account. Deactivating
-    /// ends all of the person's sessions and revokes their API tokens; nothing is deleted.
+    /// Changes a staff member's role in a clinic and/or (de)activates their membership there.
+    /// Deactivating ends their sessions in this clinic and revokes their API tokens for it;
+    /// their other clinics are untouched, and nothing is deleted.
     pub async fn update_staff(
         &self,
         actor: &Actor,
@@ -128,18 +135,32 @@ impl Store {
     ) -> Result<()> {
         let current = self.staff_member(clinic_id, staff_id).await?;
         check_staff_change(actor.staff_id, staff_id, role, active).map_err(Conflict::from)?;
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let t = now();
-        exec!(tx a.tx(),
-            "UPDATE staff_membership SET role = $1 WHERE staff_id = $2 AND clinic_id = $3",
-            role.as_str(), staff_id, clinic_id);
-        exec!(tx a.tx(), "UPDATE staff_user SET active = $1, updated_at = $2 WHERE id = $3",
-            active, t, staff_id);
+        exec!(
+            tx(a.tx()),
+            "UPDATE staff_membership SET role = $1, active = $2
+             WHERE staff_id = $3 AND clinic_id = $4",
+            role.as_str(),
+            active,
+            staff_id,
+            clinic_id
+        );
         if !active {
-            exec!(tx a.tx(), "DELETE FROM login_session WHERE staff_id = $1", staff_id);
-            exec!(tx a.tx(),
-                "UPDATE api_token SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL",
-                t, staff_id);
+            exec!(
+                tx(a.tx()),
+                "DELETE FROM login_session WHERE staff_id = $1 AND clinic_id = $2",
+                staff_id,
+                clinic_id
+            );
+            exec!(
+                tx(a.tx()),
+                "UPDATE api_token SET revoked_at = $1
+                 WHERE staff_id = $2 AND clinic_id = $3 AND revoked_at IS NULL",
+                t,
+                staff_id,
+                clinic_id
+            );
         }
         a.record(
             AuditAction::StaffUpdated,
@@ -152,7 +173,7 @@ impl Store {
         a.commit().await
     }
 
-    /// The clinics a staff member belongs to, with their role in each.
+    /// The clinics a staff member is active in, with their role in each.
     pub async fn memberships(&self, staff_id: Uuid) -> Result<Vec<(Clinic, Role)>> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -162,9 +183,10 @@ impl Store {
         }
         let sql = format!(
             "SELECT {CLINIC_COLS}, m.role FROM staff_membership m
-             JOIN clinic c ON c.id = m.clinic_id WHERE m.staff_id = $1 ORDER BY c.name"
+             JOIN clinic c ON c.id = m.clinic_id WHERE m.staff_id = $1 AND m.active
+             ORDER BY c.name"
         );
-        fetch_all!(db & self.db, Row, sqlx::AssertSqlSafe(sql), staff_id)
+        fetch_all!(db(&self.db), Row, sqlx::AssertSqlSafe(sql), staff_id)
             .into_iter()
             .map(|r| {
                 Ok((
@@ -183,13 +205,21 @@ impl Store {
         password_hash: &str,
     ) -> Result<()> {
         let mut a = self.audited(actor).await?;
-        let n = exec!(tx a.tx(),
+        let n = exec!(
+            tx(a.tx()),
             "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            password_hash, now(), staff_id);
+            password_hash,
+            now(),
+            staff_id
+        );
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        exec!(tx a.tx(), "DELETE FROM login_session WHERE staff_id = $1", staff_id);
+        exec!(
+            tx(a.tx()),
+            "DELETE FROM login_session WHERE staff_id = $1",
+            staff_id
+        );
         a.record(
             AuditAction::StaffUpdated,
             Subject::record(RecordKind::Staff, staff_id).with_detail("password changed"),
@@ -200,10 +230,43 @@ impl Store {
 
     pub async fn count_staff(&self) -> Result<i64> {
         Ok(scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
             "SELECT COUNT(*) FROM staff_user"
         ))
+    }
+
+    /// Ends a person's access to the whole installation (the command line's system scope):
+    /// the account is deactivated, every session ended and every token revoked.
+    pub async fn deactivate_account(&self, actor: &Actor, staff_id: Uuid) -> Result<()> {
+        let mut a = self.audited(actor).await?;
+        let t = now();
+        let n = exec!(
+            tx(a.tx()),
+            "UPDATE staff_user SET active = FALSE, updated_at = $1 WHERE id = $2",
+            t,
+            staff_id
+        );
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        exec!(
+            tx(a.tx()),
+            "DELETE FROM login_session WHERE staff_id = $1",
+            staff_id
+        );
+        exec!(
+            tx(a.tx()),
+            "UPDATE api_token SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL",
+            t,
+            staff_id
+        );
+        a.record(
+            AuditAction::StaffUpdated,
+            Subject::record(RecordKind::Staff, staff_id).with_detail("account deactivated"),
+        )
+        .await?;
+        a.commit().await
     }
 
     /// Gives a staff member a role in a clinic (or changes the role they have there).
@@ -214,11 +277,16 @@ impl Store {
         clinic_id: Uuid,
         role: Role,
     ) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        exec!(tx a.tx(),
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        exec!(
+            tx(a.tx()),
             "INSERT INTO staff_membership (staff_id, clinic_id, role) VALUES ($1,$2,$3)
-             ON CONFLICT (staff_id, clinic_id) DO UPDATE SET role = excluded.role",
-            staff_id, clinic_id, role.as_str());
+             ON CONFLICT (staff_id, clinic_id) DO UPDATE SET role = excluded.role,
+                active = TRUE",
+            staff_id,
+            clinic_id,
+            role.as_str()
+        );
         a.record(
             AuditAction::StaffUpdated,
             Subject::record(RecordKind::Staff, staff_id)

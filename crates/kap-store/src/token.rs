@@ -30,11 +30,18 @@ impl Store {
     ) -> Result<(Uuid, String)> {
         let raw = format!("kap_{}", random_hex(32));
         let id = new_id();
-        let mut a = self.audited(actor).await?;
-        exec!(tx a.tx(),
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        exec!(
+            tx(a.tx()),
             "INSERT INTO api_token (id, staff_id, clinic_id, token_hash, label, created_at)
              VALUES ($1,$2,$3,$4,$5,$6)",
-            id, staff_id, clinic_id, token_hash(&raw), label, now());
+            id,
+            staff_id,
+            clinic_id,
+            token_hash(&raw),
+            label,
+            now()
+        );
         a.record(
             AuditAction::TokenCreated,
             Subject::record(RecordKind::ApiToken, id).with_detail(format!("for staff {staff_id}")),
@@ -44,12 +51,25 @@ impl Store {
         Ok((id, raw))
     }
 
-    pub async fn revoke_api_token(&self, actor: &Actor, staff_id: Uuid, id: Uuid) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        let n = exec!(tx a.tx(),
+    /// Revokes one of a staff member's tokens for this clinic (a token for another clinic is
+    /// not found).
+    pub async fn revoke_api_token(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        staff_id: Uuid,
+        id: Uuid,
+    ) -> Result<()> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let n = exec!(
+            tx(a.tx()),
             "UPDATE api_token SET revoked_at = $1 WHERE id = $2 AND staff_id = $3
-               AND revoked_at IS NULL",
-            now(), id, staff_id);
+               AND clinic_id = $4 AND revoked_at IS NULL",
+            now(),
+            id,
+            staff_id,
+            clinic_id
+        );
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -61,13 +81,19 @@ impl Store {
         a.commit().await
     }
 
-    pub async fn api_tokens_of(&self, staff_id: Uuid) -> Result<Vec<ApiTokenInfo>> {
+    /// A staff member's tokens for one clinic, newest first.
+    pub async fn api_tokens_of(
+        &self,
+        clinic_id: Uuid,
+        staff_id: Uuid,
+    ) -> Result<Vec<ApiTokenInfo>> {
         Ok(fetch_all!(
-            db & self.db,
+            db(&self.db),
             TokenRow,
-            "SELECT id, label, created_at, revoked_at FROM api_token WHERE staff_id = $1
-             ORDER BY created_at DESC",
-            staff_id
+            "SELECT id, label, created_at, revoked_at FROM api_token
+             WHERE staff_id = $1 AND clinic_id = $2 ORDER BY created_at DESC",
+            staff_id,
+            clinic_id
         )
         .into_iter()
         .map(|r| ApiTokenInfo {
@@ -87,10 +113,10 @@ impl Store {
              FROM api_token t JOIN staff_user s ON s.id = t.staff_id
              JOIN clinic c ON c.id = t.clinic_id
              JOIN staff_membership m ON m.staff_id = s.id AND m.clinic_id = c.id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active"
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active AND m.active"
         );
         fetch_opt!(
-            db & self.db,
+            db(&self.db),
             PrincipalRow,
             sqlx::AssertSqlSafe(sql),
             token_hash(raw)

@@ -30,11 +30,9 @@ pub struct WebConfig {
     pub session: SessionPolicy,
     /// Failed logins per account (since its last success) before it is refused for a while.
     pub max_failures_per_account: i64,
-    /// Failed logins per address before it is refused for a while.
-    pub max_failures_per_address: i64,
     /// How long the failed-login window lasts.
     pub throttle_window: Duration,
-    /// Contact-form submissions accepted per address per hour.
+    /// Contact-form submissions accepted per address per hour, at each clinic.
     pub contact_per_hour: i64,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
@@ -42,6 +40,10 @@ pub struct WebConfig {
     pub public_url: String,
     /// Whether queued messages are emailed (SMTP configured); otherwise staff copy them.
     pub email_enabled: bool,
+    /// Reverse proxies whose forwarding headers are believed (addresses or ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed logins from one address (to any account) after which its attempts are slowed.
+    pub slow_after_address_failures: i64,
 }
 
 impl Default for WebConfig {
@@ -53,12 +55,13 @@ impl Default for WebConfig {
                 absolute: Duration::hours(12),
             },
             max_failures_per_account: 5,
-            max_failures_per_address: 20,
             throttle_window: Duration::minutes(15),
             contact_per_hour: 5,
             body_limit: 64 * 1024,
             public_url: "http://127.0.0.1:8080".into(),
             email_enabled: false,
+            trusted_proxies: vec![],
+            slow_after_address_failures: 20,
         }
     }
 }
@@ -68,6 +71,8 @@ impl Default for WebConfig {
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
+    /// Refused accesses per person this minute (for their audit rows).
+    pub refusals: Arc<http::refusals::RefusalLog>,
 }
 
 /// Every capability's routes. Adding a capability is one line here.
@@ -86,9 +91,11 @@ pub fn routes() -> Routes {
 /// The whole application as one router.
 pub fn app(store: Store, config: WebConfig) -> Router {
     let limit = config.body_limit;
+    let hsts = config.secure_cookies;
     let state = AppState {
         store,
         config: Arc::new(config),
+        refusals: Arc::default(),
     };
     let (router, _, _) = routes().into_parts();
     router
@@ -97,8 +104,14 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         // The route gate reads the state from here (it runs inside each route).
         .layer(axum::Extension(state))
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn(http::security::headers))
         .layer(axum::middleware::from_fn(
             http::security::same_origin_writes,
+        ))
+        // Outermost, so that every response — early refusals and 404s included — carries the
+        // security headers.
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                http::security::headers(hsts, req, next)
+            },
         ))
 }

@@ -33,6 +33,15 @@ pub struct Config {
     pub smtp_url_file: Option<PathBuf>,
     /// Sender of patient messages, e.g. `Riverside Clinic <care@riverside.example>`.
     pub mail_from: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges) whose `Forwarded` / `X-Forwarded-For`
+    /// headers are believed; from anyone else they are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Where signed checkpoints of the audit chain's head are appended; default: beside the
+    /// audit key (`audit.checkpoints`).
+    pub audit_checkpoint_file: Option<PathBuf>,
+    /// An external witness that also receives each checkpoint: `syslog` (the local syslog
+    /// socket, /dev/log) or `udp://host:port` (a remote syslog collector).
+    pub audit_witness: Option<String>,
 }
 
 impl Default for Config {
@@ -50,6 +59,9 @@ impl Default for Config {
             smtp_url: None,
             smtp_url_file: None,
             mail_from: None,
+            trusted_proxies: vec![],
+            audit_checkpoint_file: None,
+            audit_witness: None,
         }
     }
 }
@@ -71,6 +83,9 @@ impl std::fmt::Debug for Config {
                 &self.smtp_url.as_deref().map(kap_store::redact_url),
             )
             .field("mail_from", &self.mail_from)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("audit_checkpoint_file", &self.audit_checkpoint_file)
+            .field("audit_witness", &self.audit_witness)
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +127,9 @@ impl Config {
                 "smtp_url",
                 "smtp_url_file",
                 "mail_from",
+                "trusted_proxies",
+                "audit_checkpoint_file",
+                "audit_witness",
             ]))
             .merge(Serialized::defaults(overrides));
         let mut c: Config = fig.extract().map_err(|e| e.to_string())?;
@@ -135,6 +153,23 @@ impl Config {
         self.audit_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// The checkpoint file: as set, else beside the audit key.
+    pub fn checkpoint_path(&self) -> PathBuf {
+        self.audit_checkpoint_file.clone().unwrap_or_else(|| {
+            self.audit_key_path().parent().map_or_else(
+                || PathBuf::from("audit.checkpoints"),
+                |d| d.join("audit.checkpoints"),
+            )
+        })
+    }
+
+    /// The SQLite database file, if the database is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.database_url()
+            .strip_prefix("sqlite://")
+            .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
     }
 
     /// The mail server URL, from the setting or its file.

@@ -1,6 +1,7 @@
 //! `kapstone`: the one binary — serve the clinic, run a demo, migrate, manage staff, clinics and
 //! tokens, verify the audit chain, back up. One module per command under `commands/`.
 
+mod checkpoint;
 mod commands;
 mod config;
 mod demo;
@@ -58,8 +59,10 @@ enum Command {
         #[command(subcommand)]
         command: commands::audit::Command,
     },
-    /// Write a consistent copy of the SQLite database.
+    /// Write a consistent copy of the SQLite database (optionally encrypted with age).
     Backup(commands::backup::Args),
+    /// Put an SQLite backup in place of the database (never deleting what was there).
+    Restore(commands::restore::Args),
 }
 
 #[tokio::main]
@@ -74,6 +77,13 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<std::process::ExitCode> {
+    // Everything Kapstone creates — database, its journal, backups, the audit key, the
+    // checkpoint file, data directories — is for the owner only (0600 files, 0700 directories).
+    // SAFETY: umask only sets this process's file-creation mask; it has no preconditions.
+    #[cfg(unix)]
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let listen = match &cli.command {
         Command::Serve(a) => a.listen.clone(),
@@ -108,5 +118,6 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Token { command } => commands::token::run(&config, command).await,
         Command::Audit { command } => commands::audit::run(&config, command).await,
         Command::Backup(a) => commands::backup::run(&config, a).await,
+        Command::Restore(a) => commands::restore::run(&config, a).await,
     }
 }

@@ -76,14 +76,18 @@ pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<us
     Ok(made)
 }
 
-/// Runs forever: schedules and mail every `every`.
+/// Runs forever: schedules, reminders, mail and an audit checkpoint every `every`.
 pub async fn run(
     store: Store,
     web: kap_web::WebConfig,
     mail: Option<(Mailer, Mailbox)>,
+    mut checkpoints: crate::checkpoint::Checkpointer,
     every: std::time::Duration,
 ) {
     loop {
+        if let Err(e) = checkpoints.checkpoint(&store).await {
+            tracing::error!(error = %e, "audit checkpoint failed this round");
+        }
         if let Err(e) = run_schedules(&store, &web).await {
             tracing::error!(error = %e, "questionnaire schedules failed this round");
         }

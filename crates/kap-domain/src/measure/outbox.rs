@@ -48,24 +48,26 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-/// Replaces the token of every patient link (`/p/` and 48 hex digits) in a message with a
-/// marker, so a message that has done its job holds no usable link.
-pub fn redact_links(body: &str) -> String {
+/// Takes the patient-link tokens (`/p/` and 48 hex digits) out of a message written before
+/// tokens were kept sealed: the text with each token replaced by `slot`, and the tokens found.
+pub fn take_link_tokens(body: &str, slot: &str) -> (String, Vec<String>) {
     let mut out = String::with_capacity(body.len());
+    let mut tokens = vec![];
     let mut rest = body;
     while let Some(i) = rest.find("/p/") {
         let (head, tail) = rest.split_at(i + 3);
         out.push_str(head);
         let token_len = tail.chars().take_while(char::is_ascii_hexdigit).count();
         if token_len == 48 {
-            out.push_str("[link used or sent; removed]");
+            out.push_str(slot);
+            tokens.push(tail[..48].to_owned());
             rest = &tail[48..];
         } else {
             rest = tail;
         }
     }
     out.push_str(rest);
-    out
+    (out, tokens)
 }
 
 #[cfg(test)]
@@ -73,14 +75,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_tokens_are_removed_and_other_text_kept() {
+    fn link_tokens_are_taken_out_and_other_text_kept() {
         let t = "a".repeat(48);
         let body = format!("Open https://kap.example/p/{t}\nThanks /p/short");
-        let r = redact_links(&body);
+        let (r, tokens) = take_link_tokens(&body, "[removed]");
         assert!(!r.contains(&t));
-        assert!(r.contains("https://kap.example/p/[link used or sent; removed]"));
+        assert_eq!(tokens, vec![t]);
+        assert!(r.contains("https://kap.example/p/[removed]"));
         assert!(r.ends_with("Thanks /p/short"));
-        assert_eq!(redact_links("no links"), "no links");
+        assert_eq!(
+            take_link_tokens("no links", "x"),
+            ("no links".into(), vec![])
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::error::{Conflict, Result, StoreError, code};
 use crate::{Store, new_id, now};
 use chrono::{DateTime, Utc};
 use kap_domain::alert::{Alert, AlertStatus};
-use kap_domain::audit::{Actor, AuditAction, Subject};
+use kap_domain::audit::{Actor, AuditAction, RecordKind, Subject};
 use kap_domain::instruments::RaisedFlag;
 use uuid::Uuid;
 
@@ -70,18 +70,24 @@ pub(crate) async fn raise(
     at: DateTime<Utc>,
 ) -> Result<Uuid> {
     let id = new_id();
-    exec!(tx a.tx(),
+    exec!(
+        tx(a.tx()),
         "INSERT INTO alert (id, clinic_id, patient_id, kind, severity, response_id, detail,
             status, raised_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        id, clinic_id, patient_id, f.flag.as_str(), f.severity.as_str(), response_id,
-        f.flag.describe(), AlertStatus::Open.as_str(), at);
+        id,
+        clinic_id,
+        patient_id,
+        f.flag.as_str(),
+        f.severity.as_str(),
+        response_id,
+        f.flag.describe(),
+        AlertStatus::Open.as_str(),
+        at
+    );
+    // The row names the alert, never its severity or flag: those are the answer.
     a.record(
         AuditAction::AlertRaised,
-        Subject::patient(patient_id).with_detail(format!(
-            "{} {} alert {id}",
-            f.severity.as_str(),
-            f.flag.as_str()
-        )),
+        Subject::record(RecordKind::Alert, id).with_patient(Some(patient_id)),
     )
     .await?;
     Ok(id)
@@ -95,8 +101,8 @@ impl Store {
              ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
                       a.raised_at LIMIT 200"
         );
-        let mut a = self.audited(actor).await?;
-        let rows = fetch_all!(tx a.tx(), AlertRow, sqlx::AssertSqlSafe(sql), clinic_id);
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let rows = fetch_all!(tx(a.tx()), AlertRow, sqlx::AssertSqlSafe(sql), clinic_id);
         a.record(
             AuditAction::AlertsListed,
             Subject::none().with_detail(format!("{} open", rows.len())),
@@ -112,7 +118,7 @@ impl Store {
             "{ALERT_SQL} WHERE a.clinic_id = $1 AND a.patient_id = $2 ORDER BY a.raised_at DESC"
         );
         alerts(fetch_all!(
-            db & self.db,
+            db(&self.db),
             AlertRow,
             sqlx::AssertSqlSafe(sql),
             clinic_id,
@@ -129,21 +135,32 @@ impl Store {
         alert_id: Uuid,
         note: &str,
     ) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
-        let patient = scalar_opt!(tx a.tx(), Uuid,
-            "SELECT patient_id FROM alert WHERE id = $1 AND clinic_id = $2", alert_id, clinic_id)
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let patient = scalar_opt!(
+            tx(a.tx()),
+            Uuid,
+            "SELECT patient_id FROM alert WHERE id = $1 AND clinic_id = $2",
+            alert_id,
+            clinic_id
+        )
         .ok_or(StoreError::NotFound)?;
-        let n = exec!(tx a.tx(),
+        let n = exec!(
+            tx(a.tx()),
             "UPDATE alert SET status = $1, acknowledged_at = $2, acknowledged_by = $3,
                 action_note = $4 WHERE id = $5 AND status = $6",
-            AlertStatus::Acknowledged.as_str(), now(), actor.staff_id, note, alert_id,
-            AlertStatus::Open.as_str());
+            AlertStatus::Acknowledged.as_str(),
+            now(),
+            actor.staff_id,
+            note,
+            alert_id,
+            AlertStatus::Open.as_str()
+        );
         if n == 0 {
             return Err(Conflict::AlertAlreadyAcknowledged.into());
         }
         a.record(
             AuditAction::AlertAcknowledged,
-            Subject::patient(patient).with_detail(format!("alert {alert_id}")),
+            Subject::record(RecordKind::Alert, alert_id).with_patient(Some(patient)),
         )
         .await?;
         a.commit().await?;

@@ -6,13 +6,14 @@ use super::patient_in_clinic;
 use crate::audited::Audited;
 use crate::db::{exec, fetch_all, fetch_opt, scalar};
 use crate::error::{Result, StoreError, code, instrument};
+use crate::sealed::Sealer;
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::instruments::{Instrument, ResponseContext};
 use kap_domain::measure::Link;
 use kap_domain::measure::outbox::delivery;
-use kap_domain::messages::questionnaire_link;
+use kap_domain::messages::{TOKEN_SLOT, questionnaire_link};
 use uuid::Uuid;
 
 /// A link to create, and how its message is delivered.
@@ -62,36 +63,54 @@ const LINK_COLS: &str =
     "id, clinic_id, patient_id, instrument, context, created_at, expires_at, used_at";
 
 /// Creates a link and queues its message inside an audited transaction; returns the link id
-/// and the raw token (never stored).
-pub(crate) async fn insert_link(a: &mut Audited, l: &NewLink<'_>) -> Result<(Uuid, String)> {
+/// and the raw token (stored only as its hash, and sealed beside its message).
+pub(crate) async fn insert_link(
+    a: &mut Audited,
+    sealer: &Sealer,
+    l: &NewLink<'_>,
+) -> Result<(Uuid, String)> {
     patient_in_clinic(a.tx(), l.clinic_id, l.patient_id).await?;
-    let (email, clinic_name) = fetch_opt!(tx a.tx(), (Option<String>, String),
+    let (email, clinic_name) = fetch_opt!(
+        tx(a.tx()),
+        (Option<String>, String),
         "SELECT p.email, c.name FROM patient p JOIN clinic c ON c.id = p.clinic_id
          WHERE p.id = $1",
-        l.patient_id)
+        l.patient_id
+    )
     .ok_or(StoreError::NotFound)?;
     let token = random_hex(24);
     let id = new_id();
     let t = now();
     let by = a.actor().staff_id;
-    exec!(tx a.tx(),
+    exec!(
+        tx(a.tx()),
         "INSERT INTO patient_link (id, clinic_id, patient_id, instrument, context, token_hash,
             created_by, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        id, l.clinic_id, l.patient_id, l.instrument.code, l.context.as_str(), token_hash(&token),
-        by, t, t + l.valid_for);
+        id,
+        l.clinic_id,
+        l.patient_id,
+        l.instrument.code,
+        l.context.as_str(),
+        token_hash(&token),
+        by,
+        t,
+        t + l.valid_for
+    );
     let message = questionnaire_link(
         &clinic_name,
         l.instrument,
-        &format!("{}/p/{token}", l.public_url),
+        &format!("{}/p/{TOKEN_SLOT}", l.public_url),
     );
     queue_message(
         a,
+        sealer,
         &QueuedMessage {
             clinic_id: l.clinic_id,
             patient_id: l.patient_id,
             link_id: id,
             to: email.as_deref(),
             message: &message,
+            token: Some(&token),
             status: delivery(l.email_enabled, email.is_some()),
         },
     )
@@ -108,8 +127,8 @@ impl Store {
     /// Creates a single-use patient link and queues the message carrying it, in one
     /// transaction. Returns the link id and the raw token (never stored; only its hash is).
     pub async fn create_link(&self, actor: &Actor, l: NewLink<'_>) -> Result<(Uuid, String)> {
-        let mut a = self.audited(actor).await?;
-        let made = insert_link(&mut a, &l).await?;
+        let mut a = self.audited_in(actor, l.clinic_id).await?;
+        let made = insert_link(&mut a, &self.sealer(), &l).await?;
         a.commit().await?;
         Ok(made)
     }
@@ -118,7 +137,7 @@ impl Store {
     pub async fn link_by_token(&self, token: &str) -> Result<Option<Link>> {
         let sql = format!("SELECT {LINK_COLS} FROM patient_link WHERE token_hash = $1");
         fetch_opt!(
-            db & self.db,
+            db(&self.db),
             LinkRow,
             sqlx::AssertSqlSafe(sql),
             token_hash(token)
@@ -134,7 +153,7 @@ impl Store {
              ORDER BY created_at DESC LIMIT 50"
         );
         fetch_all!(
-            db & self.db,
+            db(&self.db),
             LinkRow,
             sqlx::AssertSqlSafe(sql),
             clinic_id,
@@ -164,7 +183,7 @@ impl Store {
              ORDER BY l.expires_at DESC LIMIT 200"
         );
         fetch_all!(
-            db & self.db,
+            db(&self.db),
             Row,
             sqlx::AssertSqlSafe(sql),
             clinic_id,
@@ -179,7 +198,7 @@ impl Store {
     /// How many links of a clinic are waiting for an answer.
     pub async fn count_open_links(&self, clinic_id: Uuid) -> Result<i64> {
         Ok(scalar!(
-            db & self.db,
+            db(&self.db),
             i64,
             "SELECT COUNT(*) FROM patient_link WHERE clinic_id = $1 AND used_at IS NULL
                AND expires_at > $2",

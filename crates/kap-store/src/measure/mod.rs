@@ -19,8 +19,13 @@ pub(crate) async fn patient_in_clinic(
     clinic_id: Uuid,
     patient_id: Uuid,
 ) -> Result<()> {
-    scalar_opt!(tx tx, Uuid, "SELECT id FROM patient WHERE id = $1 AND clinic_id = $2",
-        patient_id, clinic_id)
+    scalar_opt!(
+        tx(tx),
+        Uuid,
+        "SELECT id FROM patient WHERE id = $1 AND clinic_id = $2",
+        patient_id,
+        clinic_id
+    )
     .map(|_| ())
     .ok_or(StoreError::NotFound)
 }

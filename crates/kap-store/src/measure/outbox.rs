@@ -2,15 +2,16 @@
 //! attempts, and the one reminder for links still unanswered halfway through their life.
 
 use crate::audited::Audited;
-use crate::db::{exec, fetch_all, scalar_opt};
-use crate::error::{Result, StoreError, code, instrument};
-use crate::{Store, new_id, now};
+use crate::db::{exec, fetch_all};
+use crate::error::{Result, code, instrument};
+use crate::sealed::Sealer;
+use crate::{Store, new_id, now, token_hash};
 use chrono::{DateTime, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::measure::link::reminder_due;
-use kap_domain::measure::outbox::{MAX_DELIVERY_ATTEMPTS, delivery, redact_links};
+use kap_domain::measure::outbox::{MAX_DELIVERY_ATTEMPTS, delivery, take_link_tokens};
 use kap_domain::measure::{OutboxMessage, OutboxStatus};
-use kap_domain::messages::{PatientMessage, questionnaire_reminder};
+use kap_domain::messages::{PatientMessage, TOKEN_SLOT, fill_link, questionnaire_reminder};
 use uuid::Uuid;
 
 /// A message to put in the outbox.
@@ -19,16 +20,36 @@ pub(crate) struct QueuedMessage<'a> {
     pub patient_id: Uuid,
     pub link_id: Uuid,
     pub to: Option<&'a str>,
+    /// The text, with [`TOKEN_SLOT`] where the link's token goes.
     pub message: &'a PatientMessage,
+    /// The link's token, kept sealed beside the text until the link is spent or the message
+    /// sent.
+    pub token: Option<&'a str>,
     pub status: OutboxStatus,
 }
 
-pub(crate) async fn queue_message(a: &mut Audited, m: &QueuedMessage<'_>) -> Result<()> {
-    exec!(tx a.tx(),
+pub(crate) async fn queue_message(
+    a: &mut Audited,
+    sealer: &Sealer,
+    m: &QueuedMessage<'_>,
+) -> Result<()> {
+    let id = new_id();
+    let sealed = m.token.map(|t| sealer.seal(t, &id.to_string()));
+    exec!(
+        tx(a.tx()),
         "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
-            status, attempts, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9)",
-        new_id(), m.clinic_id, m.patient_id, m.link_id, m.to, &m.message.subject,
-        &m.message.body, m.status.as_str(), now());
+            status, attempts, created_at, sealed_token) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9,$10)",
+        id,
+        m.clinic_id,
+        m.patient_id,
+        m.link_id,
+        m.to,
+        &m.message.subject,
+        &m.message.body,
+        m.status.as_str(),
+        now(),
+        sealed
+    );
     Ok(())
 }
 
@@ -45,30 +66,46 @@ struct MessageRow {
     last_error: Option<String>,
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
+    sealed_token: Option<String>,
 }
 
-impl TryFrom<MessageRow> for OutboxMessage {
-    type Error = StoreError;
-    fn try_from(r: MessageRow) -> Result<OutboxMessage> {
+impl MessageRow {
+    /// The message as shown or sent: its link's token opened into the text, or the link marked
+    /// removed when it is spent, sent, or its seal does not open.
+    fn into_message(self, sealer: &Sealer) -> Result<OutboxMessage> {
+        let token = self
+            .sealed_token
+            .as_deref()
+            .and_then(|s| sealer.open(s, &self.id.to_string()));
         Ok(OutboxMessage {
-            status: code("outbox message", r.id, "status", &r.status)?,
-            id: r.id,
-            patient_id: r.patient_id,
-            patient_name: r.patient_name,
-            to_address: r.to_address,
-            subject: r.subject,
-            body: r.body,
-            attempts: r.attempts,
-            last_error: r.last_error,
-            created_at: r.created_at,
-            sent_at: r.sent_at,
+            status: code("outbox message", self.id, "status", &self.status)?,
+            body: fill_link(&self.body, token.as_deref()),
+            id: self.id,
+            patient_id: self.patient_id,
+            patient_name: self.patient_name,
+            to_address: self.to_address,
+            subject: self.subject,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            created_at: self.created_at,
+            sent_at: self.sent_at,
         })
     }
 }
 
-fn messages(rows: Vec<MessageRow>) -> Result<Vec<OutboxMessage>> {
-    rows.into_iter().map(OutboxMessage::try_from).collect()
+impl Store {
+    pub(crate) fn sealer(&self) -> Sealer {
+        Sealer::new(self.audit_key())
+    }
+
+    fn messages(&self, rows: Vec<MessageRow>) -> Result<Vec<OutboxMessage>> {
+        let sealer = self.sealer();
+        rows.into_iter().map(|r| r.into_message(&sealer)).collect()
+    }
 }
+
+const MESSAGE_COLS: &str = "o.id, o.patient_id, o.to_address, o.subject, o.body, o.status,
+    o.attempts, o.last_error, o.created_at, o.sent_at, o.sealed_token";
 
 #[derive(sqlx::FromRow)]
 struct ReminderRow {
@@ -85,61 +122,55 @@ struct ReminderRow {
 impl Store {
     /// The clinic's outbox, newest first (audited: messages name patients).
     pub async fn outbox(&self, actor: &Actor, clinic_id: Uuid) -> Result<Vec<OutboxMessage>> {
-        let mut a = self.audited(actor).await?;
-        let rows = fetch_all!(tx a.tx(), MessageRow,
-            "SELECT o.id, o.patient_id, p.full_name AS patient_name, o.to_address, o.subject,
-                o.body, o.status, o.attempts, o.last_error, o.created_at, o.sent_at
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let sql = format!(
+            "SELECT {MESSAGE_COLS}, p.full_name AS patient_name
              FROM outbox o LEFT JOIN patient p ON p.id = o.patient_id
-             WHERE o.clinic_id = $1 ORDER BY o.created_at DESC LIMIT 200",
-            clinic_id);
+             WHERE o.clinic_id = $1 ORDER BY o.created_at DESC LIMIT 200"
+        );
+        let rows = fetch_all!(tx(a.tx()), MessageRow, sqlx::AssertSqlSafe(sql), clinic_id);
         a.record(
             AuditAction::OutboxRead,
             Subject::none().with_detail(format!("{} messages", rows.len())),
         )
         .await?;
         a.commit().await?;
-        messages(rows)
+        self.messages(rows)
     }
 
-    /// Messages waiting to be emailed (any clinic), oldest first.
+    /// Messages waiting to be emailed (any clinic), oldest first, with their links opened.
     pub async fn pending_messages(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
-        messages(fetch_all!(
-            db & self.db,
+        let sql = format!(
+            "SELECT {MESSAGE_COLS}, NULL AS patient_name FROM outbox o
+             WHERE o.status = $1 ORDER BY o.created_at LIMIT $2"
+        );
+        self.messages(fetch_all!(
+            db(&self.db),
             MessageRow,
-            "SELECT o.id, o.patient_id, NULL AS patient_name, o.to_address, o.subject, o.body,
-                o.status, o.attempts, o.last_error, o.created_at, o.sent_at
-             FROM outbox o WHERE o.status = $1 ORDER BY o.created_at LIMIT $2",
+            sqlx::AssertSqlSafe(sql),
             OutboxStatus::Pending.as_str(),
             limit
         ))
     }
 
-    /// Records a delivery attempt: sent (the copy kept here then holds no usable link), or
-    /// failed with the server's error; after [`MAX_DELIVERY_ATTEMPTS`] failures a message is
-    /// left for a person.
+    /// Records a delivery attempt: sent (the sealed link is then dropped, so the copy kept here
+    /// holds no usable link), or failed with the server's error; after
+    /// [`MAX_DELIVERY_ATTEMPTS`] failures a message is left for a person.
     pub async fn mark_message(&self, id: Uuid, error: Option<&str>) -> Result<()> {
         match error {
             None => {
-                let body = scalar_opt!(
-                    db & self.db,
-                    String,
-                    "SELECT body FROM outbox WHERE id = $1",
-                    id
-                )
-                .unwrap_or_default();
                 exec!(
-                    db & self.db,
+                    db(&self.db),
                     "UPDATE outbox SET status = $1, sent_at = $2, attempts = attempts + 1,
-                        body = $3 WHERE id = $4",
+                        sealed_token = NULL WHERE id = $3",
                     OutboxStatus::Sent.as_str(),
                     now(),
-                    redact_links(&body),
                     id
                 );
             }
             Some(e) => {
                 exec!(
-                    db & self.db,
+                    db(&self.db),
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
                         status = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE status END
                      WHERE id = $4",
@@ -158,7 +189,7 @@ impl Store {
     pub async fn queue_reminders(&self, email_enabled: bool) -> Result<usize> {
         let t = now();
         let due = fetch_all!(
-            db & self.db,
+            db(&self.db),
             ReminderRow,
             "SELECT l.id AS link, l.clinic_id AS clinic, l.patient_id AS patient, l.instrument,
                     p.email, l.created_at AS created, l.expires_at AS expires,
@@ -182,20 +213,25 @@ impl Store {
             };
             let mut a = self.audited(&actor).await?;
             // Marked first, and only if still unmarked: two workers never both remind.
-            let claimed = exec!(tx a.tx(),
+            let claimed = exec!(
+                tx(a.tx()),
                 "UPDATE patient_link SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL",
-                t, r.link);
+                t,
+                r.link
+            );
             if claimed == 0 {
                 continue;
             }
             queue_message(
                 &mut a,
+                &self.sealer(),
                 &QueuedMessage {
                     clinic_id: r.clinic,
                     patient_id: r.patient,
                     link_id: r.link,
                     to: r.email.as_deref(),
                     message: &message,
+                    token: None,
                     status: delivery(email_enabled, r.email.is_some()),
                 },
             )
@@ -209,5 +245,46 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+impl Store {
+    /// Seals the links of messages written before links were kept sealed: each token in a
+    /// message's text moves into its seal (or, when its link is spent or expired, is marked
+    /// removed), so no stored text holds a usable link. Runs with the migrations; returns how
+    /// many messages changed.
+    pub async fn seal_plaintext_links(&self) -> Result<usize> {
+        let rows = fetch_all!(
+            db(&self.db),
+            (Uuid, String),
+            "SELECT id, body FROM outbox WHERE sealed_token IS NULL AND body LIKE '%/p/%'"
+        );
+        let sealer = self.sealer();
+        let t = now();
+        let mut changed = 0;
+        for (id, body) in rows {
+            let (text, tokens) = take_link_tokens(&body, TOKEN_SLOT);
+            let Some(token) = tokens.first() else {
+                continue;
+            };
+            let live = fetch_all!(
+                db(&self.db),
+                (Uuid,),
+                "SELECT id FROM patient_link WHERE token_hash = $1 AND used_at IS NULL
+                   AND expires_at > $2",
+                token_hash(token),
+                t
+            );
+            let sealed = (!live.is_empty()).then(|| sealer.seal(token, &id.to_string()));
+            exec!(
+                db(&self.db),
+                "UPDATE outbox SET body = $1, sealed_token = $2 WHERE id = $3",
+                text,
+                sealed,
+                id
+            );
+            changed += 1;
+        }
+        Ok(changed)
     }
 }

@@ -9,7 +9,6 @@ use crate::{Store, new_id};
 use chrono::{DateTime, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::instruments::{Answers, Instrument, ResponseContext, Scored};
-use kap_domain::measure::outbox::redact_links;
 use kap_domain::measure::{OutboxStatus, QuestionnaireResponse, ResponseSource};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -80,45 +79,66 @@ impl Store {
     /// in the same transaction (a second use finds it spent and stores nothing).
     pub async fn record_response(&self, actor: &Actor, r: NewResponse<'_>) -> Result<Recorded> {
         let t = r.answered_at;
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, r.clinic_id).await?;
         patient_in_clinic(a.tx(), r.clinic_id, r.patient_id).await?;
         let id = new_id();
         if let Some(link_id) = r.link {
-            let n = exec!(tx a.tx(),
+            let n = exec!(
+                tx(a.tx()),
                 "UPDATE patient_link SET used_at = $1, response_id = NULL
                  WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
-                t, link_id);
+                t,
+                link_id
+            );
             if n == 0 {
                 return Err(Conflict::LinkSpent.into());
             }
         }
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "INSERT INTO questionnaire_response (id, clinic_id, patient_id, instrument, context,
                 source, entered_by, complete, total, band, screen, answered_at, created_at)
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)",
-            id, r.clinic_id, r.patient_id, r.instrument.code, r.context.as_str(),
-            r.source.as_str(), actor.staff_id, r.scored.complete, r.scored.total, r.scored.band,
-            r.scored.screen, t);
+            id,
+            r.clinic_id,
+            r.patient_id,
+            r.instrument.code,
+            r.context.as_str(),
+            r.source.as_str(),
+            actor.staff_id,
+            r.scored.complete,
+            r.scored.total,
+            r.scored.band,
+            r.scored.screen,
+            t
+        );
         for (item, value) in r.answers {
-            exec!(tx a.tx(),
+            exec!(
+                tx(a.tx()),
                 "INSERT INTO response_item (response_id, item_id, value) VALUES ($1,$2,$3)",
-                id, item, *value);
+                id,
+                item,
+                *value
+            );
         }
         if let Some(link_id) = r.link {
-            // The link is spent: its messages keep no usable token, and an unsent email is
+            // The link is spent: its messages drop their sealed token, and an unsent email is
             // not sent any more.
-            let msgs = fetch_all!(tx a.tx(), (Uuid, String),
-                "SELECT id, body FROM outbox WHERE link_id = $1", link_id);
-            for (mid, body) in msgs {
-                exec!(tx a.tx(),
-                    "UPDATE outbox SET body = $1,
-                        status = CASE WHEN status = $2 THEN $3 ELSE status END
-                     WHERE id = $4",
-                    redact_links(&body), OutboxStatus::Pending.as_str(),
-                    OutboxStatus::Superseded.as_str(), mid);
-            }
-            exec!(tx a.tx(), "UPDATE patient_link SET response_id = $1 WHERE id = $2",
-                id, link_id);
+            exec!(
+                tx(a.tx()),
+                "UPDATE outbox SET sealed_token = NULL,
+                    status = CASE WHEN status = $1 THEN $2 ELSE status END
+                 WHERE link_id = $3",
+                OutboxStatus::Pending.as_str(),
+                OutboxStatus::Superseded.as_str(),
+                link_id
+            );
+            exec!(
+                tx(a.tx()),
+                "UPDATE patient_link SET response_id = $1 WHERE id = $2",
+                id,
+                link_id
+            );
         }
         a.record(
             AuditAction::ResponseRecorded,
@@ -145,18 +165,24 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<(Vec<QuestionnaireResponse>, BTreeMap<Uuid, Answers>)> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
-        let rows = fetch_all!(tx a.tx(), ResponseRow,
+        let rows = fetch_all!(
+            tx(a.tx()),
+            ResponseRow,
             "SELECT r.id, r.patient_id, r.instrument, r.context, r.source, r.complete, r.total,
                 r.band, r.screen, r.answered_at, s.full_name AS entered_by_name
              FROM questionnaire_response r LEFT JOIN staff_user s ON s.id = r.entered_by
              WHERE r.patient_id = $1 ORDER BY r.answered_at, r.id",
-            patient_id);
-        let items = fetch_all!(tx a.tx(), (Uuid, String, i32),
+            patient_id
+        );
+        let items = fetch_all!(
+            tx(a.tx()),
+            (Uuid, String, i32),
             "SELECT i.response_id, i.item_id, i.value FROM response_item i
              JOIN questionnaire_response r ON r.id = i.response_id WHERE r.patient_id = $1",
-            patient_id);
+            patient_id
+        );
         a.record(
             AuditAction::ResponsesRead,
             Subject::patient(patient_id).with_detail(format!("{} responses", rows.len())),
@@ -182,7 +208,7 @@ impl Store {
         patient_id: Uuid,
     ) -> Result<Vec<(&'static Instrument, DateTime<Utc>, bool)>> {
         fetch_all!(
-            db & self.db,
+            db(&self.db),
             (Uuid, String, DateTime<Utc>, bool),
             "SELECT id, instrument, answered_at, complete FROM questionnaire_response
              WHERE patient_id = $1 AND clinic_id = $2 ORDER BY answered_at DESC LIMIT 50",

@@ -71,16 +71,24 @@ impl Store {
         ins: &Instrument,
         every_days: Option<i32>,
     ) -> Result<Uuid> {
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
         let id = new_id();
         let t = now();
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "INSERT INTO questionnaire_schedule (id, clinic_id, patient_id, instrument, every_days,
                 before_appointment_kind, next_due_at, active, created_by, created_at)
              VALUES ($1,$2,$3,$4,$5,NULL,$6,TRUE,$7,$8)",
-            id, clinic_id, patient_id, ins.code, every_days, every_days.map(|_| t),
-            actor.staff_id, t);
+            id,
+            clinic_id,
+            patient_id,
+            ins.code,
+            every_days,
+            every_days.map(|_| t),
+            actor.staff_id,
+            t
+        );
         a.record(
             AuditAction::ScheduleChanged,
             Subject::patient(patient_id).with_detail(format!("add {} schedule {id}", ins.code)),
@@ -91,12 +99,20 @@ impl Store {
     }
 
     pub async fn stop_schedule(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        let patient = scalar_opt!(tx a.tx(), Uuid,
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let patient = scalar_opt!(
+            tx(a.tx()),
+            Uuid,
             "SELECT patient_id FROM questionnaire_schedule WHERE id = $1 AND clinic_id = $2",
-            id, clinic_id)
+            id,
+            clinic_id
+        )
         .ok_or(StoreError::NotFound)?;
-        exec!(tx a.tx(), "UPDATE questionnaire_schedule SET active = FALSE WHERE id = $1", id);
+        exec!(
+            tx(a.tx()),
+            "UPDATE questionnaire_schedule SET active = FALSE WHERE id = $1",
+            id
+        );
         a.record(
             AuditAction::ScheduleChanged,
             Subject::patient(patient).with_detail(format!("stop schedule {id}")),
@@ -110,7 +126,7 @@ impl Store {
             "{SCHEDULE_SQL} WHERE q.clinic_id = $1 AND q.patient_id = $2 ORDER BY q.created_at"
         );
         schedules(fetch_all!(
-            db & self.db,
+            db(&self.db),
             ScheduleRow,
             sqlx::AssertSqlSafe(sql),
             clinic_id,
@@ -125,7 +141,7 @@ impl Store {
              ORDER BY q.next_due_at LIMIT 500"
         );
         schedules(fetch_all!(
-            db & self.db,
+            db(&self.db),
             ScheduleRow,
             sqlx::AssertSqlSafe(sql),
             at
@@ -151,15 +167,20 @@ impl Store {
             ..Actor::system()
         };
         let mut a = self.audited(&actor).await?;
-        let moved = exec!(tx a.tx(),
+        let moved = exec!(
+            tx(a.tx()),
             "UPDATE questionnaire_schedule SET next_due_at = $1
              WHERE id = $2 AND active AND next_due_at = $3",
-            next_due(due, now, days), s.id, due);
+            next_due(due, now, days),
+            s.id,
+            due
+        );
         if moved == 0 {
             return Ok(false);
         }
         insert_link(
             &mut a,
+            &self.sealer(),
             &NewLink {
                 clinic_id: s.clinic_id,
                 patient_id: s.patient_id,

@@ -22,7 +22,7 @@ impl Store {
     /// that is out of bounds, is an error naming the clinic and the field.
     pub async fn measurement_settings(&self, clinic_id: Uuid) -> Result<MeasurementSettings> {
         let row = fetch_opt!(
-            db & self.db,
+            db(&self.db),
             (i32, String),
             "SELECT version, document FROM clinic_settings WHERE clinic_id = $1
              ORDER BY version DESC LIMIT 1",
@@ -49,13 +49,18 @@ impl Store {
             .map_err(|e| unreadable(clinic_id, "document", e.to_string()))?;
         let doc = serde_json::to_string(s)
             .map_err(|e| unreadable(clinic_id, "document", e.to_string()))?;
-        let mut a = self.audited(actor).await?;
+        let mut a = self.audited_in(actor, clinic_id).await?;
         let by = a.actor().staff_id;
-        exec!(tx a.tx(),
+        exec!(
+            tx(a.tx()),
             "INSERT INTO clinic_settings (clinic_id, version, document, saved_at, saved_by)
              SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM clinic_settings
              WHERE clinic_id = $1",
-            clinic_id, &doc, now(), by);
+            clinic_id,
+            &doc,
+            now(),
+            by
+        );
         a.record(
             AuditAction::ClinicUpdated,
             Subject::record(RecordKind::Clinic, clinic_id).with_detail("measurement settings"),

@@ -68,7 +68,14 @@ both_backends!(
             .update_inquiry(&actor, clinic, id, InquiryStatus::New, None)
             .await;
         assert!(matches!(reopen, Err(StoreError::Conflict(_))));
-        assert!(store.verify_audit().await.expect("verify").broken.is_none());
+        assert!(
+            store
+                .verify_audit(vec![])
+                .await
+                .expect("verify")
+                .broken
+                .is_none()
+        );
     }
 );
 

@@ -90,7 +90,7 @@ both_backends!(
         let actions: Vec<String> = store
             .audit_rows(
                 &actor,
-                clinic,
+                kap_store::audit::AuditScope::Clinic(clinic),
                 &kap_store::audit::AuditFilter {
                     patient_id: Some(pid),
                     limit: 50,
@@ -450,3 +450,107 @@ both_backends!(settings_keep_every_version, |store: Store| async move {
     .map(|r| r.rows_affected()));
     assert!(edit.is_err(), "a saved version is never changed");
 });
+
+both_backends!(
+    a_pending_message_never_holds_its_link_in_plain_text,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Gil Ho"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("phq9").expect("phq9");
+        let (_, token) = store
+            .create_link(
+                &actor,
+                NewLink {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::BetweenSessions,
+                    valid_for: Duration::hours(72),
+                    public_url: "https://kap.example",
+                    email_enabled: true,
+                },
+            )
+            .await
+            .expect("link");
+        let stored: Vec<(String, Option<String>)> = kap_store::on_db!(&store.db, |p| {
+            sqlx::query_as("SELECT body, sealed_token FROM outbox")
+                .fetch_all(p)
+                .await
+                .expect("rows")
+        });
+        assert_eq!(stored.len(), 1);
+        assert!(!stored[0].0.contains(&token), "the text holds no token");
+        let sealed = stored[0].1.clone().expect("sealed");
+        assert!(!sealed.contains(&token), "the seal is not the token");
+        // Sending opens it; the sent copy drops it.
+        let pending = store.pending_messages(10).await.expect("pending");
+        assert!(
+            pending[0]
+                .body
+                .contains(&format!("https://kap.example/p/{token}"))
+        );
+        store.mark_message(pending[0].id, None).await.expect("sent");
+        let out = store.outbox(&actor, clinic).await.expect("outbox");
+        assert!(out[0].body.contains("/p/[link used or sent; removed]"));
+        let left: Option<String> = kap_store::on_db!(&store.db, |p| {
+            sqlx::query_scalar("SELECT sealed_token FROM outbox")
+                .fetch_one(p)
+                .await
+                .expect("row")
+        });
+        assert_eq!(left, None);
+    }
+);
+
+both_backends!(
+    links_written_before_sealing_are_sealed_by_the_migration_step,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let pid = store
+            .create_patient(&actor, clinic, &crate::patient::details("Ida Lo"))
+            .await
+            .expect("p");
+        let ins = instruments::by_code("gad7").expect("gad7");
+        let (_, token) = store
+            .create_link(
+                &actor,
+                NewLink {
+                    clinic_id: clinic,
+                    patient_id: pid,
+                    instrument: ins,
+                    context: ResponseContext::BetweenSessions,
+                    valid_for: Duration::hours(72),
+                    public_url: "https://kap.example",
+                    email_enabled: false,
+                },
+            )
+            .await
+            .expect("link");
+        // As an older version stored it: the token in the text, nothing sealed.
+        let legacy = format!("Open https://kap.example/p/{token} please");
+        kap_store::on_db!(&store.db, |p| sqlx::query(
+            "UPDATE outbox SET body = $1, sealed_token = NULL"
+        )
+        .bind(&legacy)
+        .execute(p)
+        .await
+        .expect("legacy")
+        .rows_affected());
+        assert_eq!(store.seal_plaintext_links().await.expect("seal"), 1);
+        let body: String =
+            kap_store::on_db!(&store.db, |p| sqlx::query_scalar("SELECT body FROM outbox")
+                .fetch_one(p)
+                .await
+                .expect("body"));
+        assert!(!body.contains(&token));
+        let shown = store.outbox(&actor, clinic).await.expect("outbox");
+        assert!(
+            shown[0].body.contains(&token),
+            "staff still see the live link"
+        );
+        assert_eq!(store.seal_plaintext_links().await.expect("again"), 0);
+    }
+);

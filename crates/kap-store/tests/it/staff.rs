@@ -157,11 +157,14 @@ both_backends!(api_tokens_are_revocable, |store: Store| async move {
     assert_eq!(p.staff_id, me);
     assert!(p.csrf_token.is_none());
     store
-        .revoke_api_token(&admin, me, id)
+        .revoke_api_token(&admin, clinic, me, id)
         .await
         .expect("revoke");
     assert!(store.token_principal(&raw).await.expect("lookup").is_none());
-    assert_eq!(store.api_tokens_of(me).await.expect("list").len(), 1);
+    assert_eq!(
+        store.api_tokens_of(clinic, me).await.expect("list").len(),
+        1
+    );
 });
 
 both_backends!(
@@ -226,5 +229,132 @@ both_backends!(
             store.switch_session_clinic(&t, me, elsewhere).await,
             Err(StoreError::NotFound)
         ));
+    }
+);
+
+both_backends!(
+    concurrent_logins_get_no_more_password_checks_than_the_limit,
+    |store: Store| async move {
+        use kap_store::session::{LoginLimits, LoginReservation};
+        let limits = LoginLimits {
+            per_account: 5,
+            window: Duration::minutes(15),
+        };
+        let mut tasks = vec![];
+        for i in 0..16 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.reserve_login_attempt("target@x.test", &format!("10.0.0.{i}"), limits)
+                    .await
+            }));
+        }
+        let mut granted = 0;
+        for t in tasks {
+            if let LoginReservation::Granted { .. } = t.await.expect("join").expect("reserve") {
+                granted += 1;
+            }
+        }
+        assert_eq!(granted, 5, "16 concurrent attempts, 5 allowed");
+        // The right password arriving now is refused too: the account is locked for the window.
+        assert_eq!(
+            store
+                .reserve_login_attempt("target@x.test", "10.9.9.9", limits)
+                .await
+                .expect("reserve"),
+            LoginReservation::AccountLocked
+        );
+        // A success clears the count.
+        let other = "ok@x.test";
+        let LoginReservation::Granted { attempt, .. } = store
+            .reserve_login_attempt(other, "10.0.0.1", limits)
+            .await
+            .expect("reserve")
+        else {
+            panic!("first attempt refused");
+        };
+        store
+            .settle_login_attempt(attempt, true)
+            .await
+            .expect("settle");
+        let (by_email, _) = store
+            .recent_login_failures(other, "10.0.0.1", kap_store::now() - Duration::minutes(15))
+            .await
+            .expect("count");
+        assert_eq!(by_email, 0);
+    }
+);
+
+both_backends!(
+    administration_is_scoped_to_the_clinic,
+    |store: Store| async move {
+        let (a, admin_a) = clinic_with(&store, "a", Role::Admin).await;
+        let (b, admin_b) = clinic_with(&store, "b", Role::Admin).await;
+        let shared = store
+            .create_staff(
+                &admin_a,
+                NewStaff {
+                    email: "shared@x.test",
+                    full_name: "Sam Shared",
+                    password_hash: "h",
+                    clinic_id: a,
+                    role: Role::Nurse,
+                },
+            )
+            .await
+            .expect("staff");
+        store
+            .grant_membership(&admin_b, shared, b, Role::Nurse)
+            .await
+            .expect("grant");
+        let (_, token_b) = store
+            .create_api_token(&admin_b, shared, b, "b's lab")
+            .await
+            .expect("token");
+        let tid_b = store.api_tokens_of(b, shared).await.expect("b tokens")[0].id;
+        assert!(
+            store
+                .api_tokens_of(a, shared)
+                .await
+                .expect("a tokens")
+                .is_empty(),
+            "A's admin does not see B's token"
+        );
+        assert!(matches!(
+            store.revoke_api_token(&admin_a, a, shared, tid_b).await,
+            Err(StoreError::NotFound)
+        ));
+        let session_b = store
+            .start_session(shared, b, None, None, policy())
+            .await
+            .expect("session");
+        store
+            .update_staff(&admin_a, a, shared, Role::Nurse, false)
+            .await
+            .expect("deactivate in A");
+        assert!(!store.staff_member(a, shared).await.expect("a").active);
+        assert!(store.staff_member(b, shared).await.expect("b").active);
+        assert!(store.token_principal(&token_b).await.expect("t").is_some());
+        assert!(
+            store
+                .session_principal(&session_b, policy())
+                .await
+                .expect("s")
+                .is_some(),
+            "deactivated in A, still at work in B"
+        );
+        let clinics: Vec<Uuid> = store
+            .memberships(shared)
+            .await
+            .expect("m")
+            .into_iter()
+            .map(|(c, _)| c.id)
+            .collect();
+        assert_eq!(clinics, vec![b]);
+        // The installation scope ends it everywhere.
+        store
+            .deactivate_account(&Actor::system(), shared)
+            .await
+            .expect("deactivate account");
+        assert!(store.token_principal(&token_b).await.expect("t").is_none());
     }
 );

@@ -10,8 +10,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use kap_domain::Role;
+use kap_domain::audit::AuditAction;
 use kap_domain::staff::StaffMember;
-use kap_store::audit::{AuditFilter, AuditView};
+use kap_store::audit::{AuditFilter, AuditScope, AuditView};
 use uuid::Uuid;
 
 #[derive(Template)]
@@ -35,7 +37,16 @@ struct AuditRow {
     detail: String,
 }
 
-fn audit_row(v: AuditView) -> AuditRow {
+/// One row as the viewer may see it: details of rows about answers or alerts only for roles
+/// that may read answers.
+fn audit_row(v: AuditView, viewer: Role) -> AuditRow {
+    let detail = match AuditAction::from_code(&v.action) {
+        Some(a) => a
+            .detail_for(viewer, &v.detail)
+            .unwrap_or("(not shown to your role)"),
+        None => &v.detail,
+    }
+    .to_owned();
     let who = match (&v.actor_name, &v.actor_email) {
         (Some(n), Some(e)) => format!("{n} <{e}>"),
         _ => match v.actor_kind.as_str() {
@@ -60,7 +71,7 @@ fn audit_row(v: AuditView) -> AuditRow {
         },
         patient: v.patient_id,
         address: v.address.unwrap_or_default(),
-        detail: v.detail,
+        detail,
     }
 }
 
@@ -85,14 +96,21 @@ pub(super) async fn audit(
     };
     let rows = st
         .store
-        .audit_rows(&staff.actor(), staff.clinic_id(), &filter)
+        .audit_rows(
+            &staff.actor(),
+            AuditScope::Clinic(staff.clinic_id()),
+            &filter,
+        )
         .await?;
     let (rows, older) = split_page(rows, PAGE, |x| x.seq);
     let staff_list = st.store.staff_of_clinic(staff.clinic_id()).await?;
     Ok(render(
         &AuditPage {
             shell: Shell::staff(&staff, "Audit log", "audit"),
-            rows: rows.into_iter().map(audit_row).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| audit_row(r, staff.role()))
+                .collect(),
             staff: staff_list,
             patient: filter.patient_id.map(|p| p.to_string()).unwrap_or_default(),
             user: filter.actor_id.map(|p| p.to_string()).unwrap_or_default(),

@@ -180,7 +180,7 @@ async fn member_page(
         errors,
     } = extras;
     let member = st.store.staff_member(staff.clinic_id(), id).await?;
-    let tokens = st.store.api_tokens_of(id).await?;
+    let tokens = st.store.api_tokens_of(staff.clinic_id(), id).await?;
     Ok(render(
         &MemberPage {
             shell: Shell::staff(staff, member.full_name.clone(), "staff").with_notice(notice),
@@ -332,7 +332,7 @@ pub(super) async fn token_revoke(
     let token_id = parse_id(&token_id)?;
     st.store.staff_member(staff.clinic_id(), id).await?;
     st.store
-        .revoke_api_token(&staff.actor(), id, token_id)
+        .revoke_api_token(&staff.actor(), staff.clinic_id(), id, token_id)
         .await?;
     Ok(see_other(&format!(
         "/admin/staff/{id}?notice=token-revoked"

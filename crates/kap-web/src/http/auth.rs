@@ -48,11 +48,15 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -
     c
 }
 
-/// The client's address, for the audit trail and throttling.
-pub fn client_address<B>(req: &Request<B>) -> Option<String> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
+/// The client's address, for the audit trail and throttling: the peer, or behind a trusted
+/// proxy the address it forwarded for ([`crate::http::client`]).
+pub fn client_address(
+    st: &AppState,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    Some(crate::http::client::client_ip(peer, headers, &st.config.trusted_proxies).to_string())
 }
 
 /// A signed-in staff member acting in their current clinic, by browser session or API token.
@@ -191,16 +195,15 @@ pub async fn verify_password_blocking(password: String, hash: Option<String>) ->
 /// The client's address as an extractor, for handlers without a signed-in person.
 pub struct ClientAddr(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip().to_string()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_address(
+            st,
+            &parts.extensions,
+            &parts.headers,
+        )))
     }
 }
 

@@ -29,6 +29,8 @@ pub enum AppError {
     TooManyRequests(String),
     /// The body is larger than the configured limit.
     TooLarge,
+    /// The API was sent a body that is not JSON.
+    UnsupportedMediaType,
     Internal(String),
 }
 
@@ -66,6 +68,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -90,6 +93,10 @@ impl AppError {
             AppError::TooLarge => (
                 "Too much at once",
                 "What was sent is larger than Kapstone accepts in one request.".into(),
+            ),
+            AppError::UnsupportedMediaType => (
+                "Send JSON",
+                "The body must be JSON, sent with Content-Type: application/json.".into(),
             ),
             AppError::Internal(id) => (
                 "Something went wrong",

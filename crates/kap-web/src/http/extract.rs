@@ -59,11 +59,32 @@ impl FromRequest<AppState> for ApiBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> ApiResult<Self> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
+        if !json {
+            return Err(ApiError(AppError::UnsupportedMediaType));
+        }
         axum::body::Bytes::from_request(req, state)
             .await
             .map(ApiBody)
             .map_err(|rej| ApiError(crate::http::error::body_rejection(rej.status())))
     }
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or `application/…+json`, with any
+/// parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl ApiBody {
@@ -105,4 +126,27 @@ pub fn api_id(s: &str) -> ApiResult<Uuid> {
 /// The API's page size: 1–100, 25 unless asked.
 pub fn page_size(l: Option<i64>) -> i64 {
     l.unwrap_or(25).clamp(1, 100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_json_bodies_are_json() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(super::is_json(ok), "{ok}");
+        }
+        for no in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "",
+        ] {
+            assert!(!super::is_json(no), "{no}");
+        }
+    }
 }

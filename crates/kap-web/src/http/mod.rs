@@ -2,10 +2,12 @@
 //! headers, errors, views and extractors.
 
 pub mod auth;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod refusals;
 pub mod route;
 pub mod security;
 pub mod view;

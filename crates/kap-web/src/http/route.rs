@@ -6,9 +6,11 @@
 use crate::AppState;
 use crate::http::auth::{authenticate, client_address, credential};
 use crate::http::error::{ApiError, AppError, internal};
+use crate::http::refusals;
 use axum::Router;
 use axum::extract::Request;
 use axum::handler::Handler;
+use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
@@ -175,16 +177,23 @@ async fn gate(access: Access, api: bool, mut req: Request, next: Next) -> Respon
             &"the application state is missing from the request",
         ));
     };
-    let (cred, address) = (credential(&st, &req, api), client_address(&req));
+    let cred = credential(&st, &req, api);
+    let address = client_address(&st, req.extensions(), req.headers());
     let staff = match authenticate(&st, cred, address, api).await {
         Ok(s) => s,
         Err(e) => return refuse(e),
     };
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     if let Access::Needs(action) = access
         && !staff.may(action)
     {
+        refusals::record(&st, &staff, &method, &path, StatusCode::FORBIDDEN).await;
         return refuse(AppError::Forbidden);
     }
-    req.extensions_mut().insert(staff);
-    next.run(req).await
+    req.extensions_mut().insert(staff.clone());
+    let res = next.run(req).await;
+    if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+        refusals::record(&st, &staff, &method, &path, res.status()).await;
+    }
+    res
 }

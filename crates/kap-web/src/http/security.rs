@@ -1,5 +1,6 @@
-//! Response headers every page gets (strict CSP without inline script, no framing, no referrer)
-//! and the second CSRF layer: unsafe requests coming from another site are refused.
+//! Response headers every response gets (strict CSP without inline script, no framing, no
+//! referrer, HSTS over HTTPS) and the second CSRF layer: unsafe requests coming from another
+//! site are refused.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -9,9 +10,19 @@ use axum::response::{IntoResponse, Response};
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
 
-pub async fn headers(req: Request, next: Next) -> Response {
+/// `Strict-Transport-Security` when Kapstone is served over HTTPS: one year, subdomains too.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// The security headers every response carries (and HSTS when served over HTTPS).
+pub async fn headers(hsts: bool, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

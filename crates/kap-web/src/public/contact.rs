@@ -148,7 +148,7 @@ pub async fn submit(
     let since = kap_store::now() - chrono::Duration::hours(1);
     let recent = st
         .store
-        .count_recent(AuditAction::InquirySubmitted, &address, since)
+        .count_recent(AuditAction::InquirySubmitted, clinic.id, &address, since)
         .await?;
     if recent >= st.config.contact_per_hour {
         return Err(AppError::TooManyRequests(

@@ -13,6 +13,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use kap_domain::audit::{Actor, ActorKind, AuditAction, RecordKind, Subject};
+use kap_store::session::{LoginLimits, LoginReservation};
+
+/// How long an attempt from an address with many recent failures waits before its password is
+/// checked.
+const ADDRESS_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Template)]
 #[template(path = "public/login.html")]
@@ -73,23 +78,41 @@ pub async fn submit(
     let cfg = &st.config;
     let email = form.email.trim().to_lowercase();
     let address = addr.unwrap_or_else(|| "unknown".into());
-    let since = kap_store::now() - cfg.throttle_window;
-    let (by_email, by_address) = st
+    let limits = LoginLimits {
+        per_account: cfg.max_failures_per_account,
+        window: cfg.throttle_window,
+    };
+    // The attempt is counted before the password is checked, so concurrent attempts cannot
+    // slip past the limit.
+    let attempt = match st
         .store
-        .recent_login_failures(&email, &address, since)
-        .await?;
-    if by_email >= cfg.max_failures_per_account || by_address >= cfg.max_failures_per_address {
-        let mins = cfg.throttle_window.num_minutes();
-        return Ok(login_page(
-            &headers,
-            cfg.secure_cookies,
-            email,
-            Some(format!(
-                "Too many failed attempts. Wait {mins} minutes and try again, or ask an administrator to help."
-            )),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
-    }
+        .reserve_login_attempt(&email, &address, limits)
+        .await?
+    {
+        LoginReservation::Granted {
+            attempt,
+            address_failures,
+        } => {
+            // An address with many recent failures (on any accounts) is slowed down, never
+            // locked out: someone typing their own right password still gets in.
+            if address_failures >= cfg.slow_after_address_failures {
+                tokio::time::sleep(ADDRESS_SLOWDOWN).await;
+            }
+            attempt
+        }
+        LoginReservation::AccountLocked => {
+            let mins = cfg.throttle_window.num_minutes();
+            return Ok(login_page(
+                &headers,
+                cfg.secure_cookies,
+                email,
+                Some(format!(
+                    "Too many failed attempts. Wait {mins} minutes and try again, or ask an administrator to help."
+                )),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+    };
     let account = st.store.staff_login(&email).await?;
     let ok = verify_password_blocking(
         form.password,
@@ -102,9 +125,6 @@ pub async fn submit(
         None => None,
     };
     let (Some(account), Some((clinic, _role))) = (account, membership) else {
-        st.store
-            .record_login_attempt(&email, &address, false)
-            .await?;
         let actor = Actor {
             address: Some(address),
             ..Actor::system()
@@ -136,9 +156,7 @@ pub async fn submit(
             cfg.session,
         )
         .await?;
-    st.store
-        .record_login_attempt(&email, &address, true)
-        .await?;
+    st.store.settle_login_attempt(attempt, true).await?;
     let actor = Actor::staff(account.id, ActorKind::Staff, clinic.id, Some(address));
     st.store
         .audit_only(

@@ -250,19 +250,32 @@ impl TestApp {
             .expect("inquiry")
     }
 
-    /// Actions recorded in the audit trail, oldest first.
+    /// Actions recorded in the clinic's audit trail, oldest first.
     pub async fn audit_actions(&self) -> Vec<String> {
+        self.audit_actions_in(kap_store::audit::AuditScope::Clinic(self.clinic))
+            .await
+    }
+
+    /// Actions recorded in the installation's own audit rows (no clinic), oldest first.
+    pub async fn system_audit_actions(&self) -> Vec<String> {
+        self.audit_actions_in(kap_store::audit::AuditScope::System)
+            .await
+    }
+
+    async fn audit_actions_in(&self, scope: kap_store::audit::AuditScope) -> Vec<String> {
         let f = kap_store::audit::AuditFilter {
             limit: 10_000,
             ..Default::default()
         };
         let mut rows = self
             .store
-            .audit_rows(&Actor::system(), self.clinic, &f)
+            .audit_rows(&Actor::system(), scope, &f)
             .await
             .expect("audit");
         rows.reverse();
-        rows.pop(); // the audit read just made
+        if matches!(scope, kap_store::audit::AuditScope::Clinic(_)) {
+            rows.pop(); // as this helper always has: the newest row is left out
+        }
         rows.into_iter().map(|r| r.action).collect()
     }
 }

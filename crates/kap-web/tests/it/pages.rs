@@ -147,7 +147,7 @@ async fn contact_form_to_patient_journey() {
     }
     assert!(
         app.store
-            .verify_audit()
+            .verify_audit(vec![])
             .await
             .expect("verify")
             .broken
@@ -432,7 +432,12 @@ async fn admin_creates_and_revokes_an_api_token_shown_once() {
         .get(&format!("/admin/staff/{nurse}"), Some(&admin))
         .await;
     assert!(!page.body.contains(&token), "shown only once");
-    let tid = app.store.api_tokens_of(nurse).await.expect("tokens")[0].id;
+    let tid = app
+        .store
+        .api_tokens_of(app.clinic, nurse)
+        .await
+        .expect("tokens")[0]
+        .id;
     let r = app
         .post(
             &format!("/admin/staff/{nurse}/tokens/{tid}/revoke"),

@@ -22,5 +22,6 @@ pub async fn run(config: &Config, command: Command) -> Result<ExitCode> {
     let store = open(config, Open::Existing).await?;
     let c = store.create_clinic(name.trim(), slug.trim()).await?;
     println!("Clinic \"{}\" added (short name {}).", c.name, c.slug);
+    crate::checkpoint::after_command(config, &store).await;
     ok()
 }

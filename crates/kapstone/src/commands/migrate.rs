@@ -8,5 +8,6 @@ use std::process::ExitCode;
 pub async fn run(config: &Config) -> Result<ExitCode> {
     let store = open(config, Open::CreateAndMigrate).await?;
     println!("Database is up to date ({}).", store.db.backend());
+    crate::checkpoint::after_command(config, &store).await;
     ok()
 }

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod clinic;
 pub mod demo;
 pub mod migrate;
+pub mod restore;
 pub mod serve;
 pub mod token;
 pub mod user;
@@ -55,6 +56,10 @@ pub async fn open(config: &Config, how: Open) -> Result<Store> {
     let store = Store::new(db, audit_key(config, how == Open::CreateAndMigrate)?);
     if how == Open::CreateAndMigrate {
         store.default_clinic().await?;
+        let sealed = store.seal_plaintext_links().await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "patient links in stored messages were sealed");
+        }
     }
     Ok(store)
 }

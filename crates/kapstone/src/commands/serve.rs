@@ -1,6 +1,7 @@
 //! `kapstone serve`: the web application and its background worker, until Ctrl-C or SIGTERM.
 
 use super::{Open, ok, open};
+use crate::checkpoint::Checkpointer;
 use crate::config::Config;
 use crate::demo::DemoLogins;
 use crate::worker;
@@ -43,10 +44,16 @@ pub async fn serve(config: &Config, store: Store, demo: Option<DemoLogins>) -> R
         }
         None => None,
     };
+    let trusted_proxies = kap_web::http::client::parse_trusted(&config.trusted_proxies)
+        .map_err(anyhow::Error::msg)?;
+    warn_if_key_beside_database(config);
+    let mut checkpoints = Checkpointer::new(config, store.audit_key())?;
+    checkpoints.checkpoint(&store).await?;
     let web = kap_web::WebConfig {
         secure_cookies: config.secure_cookies(),
         public_url: config.public_base(),
         email_enabled: mail.is_some(),
+        trusted_proxies,
         session: SessionPolicy {
             idle: chrono::Duration::minutes(config.session_idle_minutes),
             absolute: chrono::Duration::hours(config.session_absolute_hours),
@@ -54,10 +61,11 @@ pub async fn serve(config: &Config, store: Store, demo: Option<DemoLogins>) -> R
         ..kap_web::WebConfig::default()
     };
     let app = kap_web::app(store.clone(), web.clone());
-    tokio::spawn(worker::run(
+    let worker = tokio::spawn(worker::run(
         store.clone(),
         web,
         mail,
+        checkpoints,
         std::time::Duration::from_secs(30),
     ));
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -83,8 +91,29 @@ pub async fn serve(config: &Config, store: Store, demo: Option<DemoLogins>) -> R
     )
     .with_graceful_shutdown(shutdown())
     .await?;
+    worker.abort();
+    // The last word: a checkpoint of the head as it stands at shutdown.
+    crate::checkpoint::after_command(config, &store).await;
     store.db.close().await;
     Ok(())
+}
+
+/// Whoever copies the data directory gets the database; if the audit key is in it too, they can
+/// rebuild the chain. Say so at every start (docs/security.md explains where to keep the key).
+fn warn_if_key_beside_database(config: &Config) {
+    let Some(db) = config.sqlite_path() else {
+        return;
+    };
+    let dir_of = |p: &std::path::Path| {
+        p.parent()
+            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf()))
+    };
+    if dir_of(&db) == dir_of(&config.audit_key_path()) {
+        tracing::warn!(
+            key = %config.audit_key_path().display(),
+            "the audit key is in the same directory as the database: someone who copies that directory can rewrite the audit trail undetected. Keep the key (audit_key_file) and the checkpoints elsewhere; see docs/security.md"
+        );
+    }
 }
 
 async fn shutdown() {

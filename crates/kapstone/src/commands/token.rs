@@ -39,6 +39,7 @@ pub async fn run(config: &Config, command: Command) -> Result<ExitCode> {
         .create_api_token(&Actor::system(), account.id, clinic.id, &label)
         .await?;
     println!("{raw}");
+    crate::checkpoint::after_command(config, &store).await;
     eprintln!(
         "API token for {email} in {}: shown once; store it safely.",
         clinic.name

@@ -24,6 +24,11 @@ pub enum Command {
         #[arg(long)]
         clinic: String,
     },
+    /// End a person's access to every clinic of the installation (their account is kept).
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
     /// Create a staff account; the password is read from standard input.
     Add {
         #[arg(long)]
@@ -54,8 +59,25 @@ pub async fn run(config: &Config, command: Command) -> Result<ExitCode> {
             role,
             clinic,
         } => grant(&store, &email, &role, &clinic).await?,
+        Command::Deactivate { email } => deactivate(&store, &email).await?,
     }
+    crate::checkpoint::after_command(config, &store).await;
     ok()
+}
+
+async fn deactivate(store: &Store, email: &str) -> Result<()> {
+    let account = store
+        .staff_login(&email.trim().to_lowercase())
+        .await?
+        .context("no staff account with that email")?;
+    store
+        .deactivate_account(&Actor::system(), account.id)
+        .await?;
+    println!(
+        "{} can no longer sign in to any clinic; their sessions ended and their API tokens were revoked.",
+        account.full_name
+    );
+    Ok(())
 }
 
 async fn grant(store: &Store, email: &str, role: &str, clinic: &str) -> Result<()> {

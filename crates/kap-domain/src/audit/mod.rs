@@ -1,17 +1,16 @@
-//! The audit trail's tamper evidence: the canonical form of one audit row and the keyed hash
-//! chain over all rows (design §6, rust-stack B.18).
-//!
-//! `hash_n = HMAC-SHA256(key, hash_{n-1} ‖ canonical(row_n))`, with the row's sequence number in
-//! its canonical form, so editing, deleting or reordering a row breaks every later link. The key
-//! lives outside the database: someone who can only write to the database cannot rebuild it.
+//! The audit trail: what an audit row says (who, what, which record, from where), its canonical
+//! form, and its tamper evidence — the keyed hash chain over all rows ([`chain`]) and signed
+//! checkpoints of the chain's head kept outside the database ([`checkpoint`]); design §6,
+//! rust-stack B.18, `docs/security.md`.
+
+mod chain;
+mod checkpoint;
+
+pub use chain::{AuditKey, ChainBreak, ChainVerifier, GENESIS, chain_hash};
+pub use checkpoint::{Checkpoint, CheckpointError};
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use uuid::Uuid;
-
-/// The hash that the first row links to.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 crate::code::coded_enum! {
     /// What happened, in words an auditor reads.
@@ -46,6 +45,31 @@ crate::code::coded_enum! {
         ScheduleChanged = "schedule.update" / "Questionnaire schedule changed",
         OutboxRead = "outbox.read" / "Outbox read",
         MessageQueued = "outbox.queue" / "Message queued",
+        AccessRefused = "access.refused" / "Access refused",
+    }
+}
+
+impl AuditAction {
+    /// Whether rows of this action are about questionnaire answers or safety alerts: their
+    /// detail is shown only to roles that may read answers (design §2: administrators and
+    /// coordinators see that something was done, never what was answered). Details never carry
+    /// answers, scores, severities or flags in the first place; this is the second wall.
+    pub fn about_clinical_content(self) -> bool {
+        matches!(
+            self,
+            Self::ResponseRecorded
+                | Self::ResponsesRead
+                | Self::AlertRaised
+                | Self::AlertAcknowledged
+                | Self::AlertsListed
+        )
+    }
+
+    /// The detail of a row of this action as a viewer with `role` may see it.
+    pub fn detail_for(self, role: crate::Role, detail: &str) -> Option<&str> {
+        let may = !self.about_clinical_content()
+            || crate::permission::allows(role, crate::Action::ReadResponses);
+        may.then_some(detail)
     }
 }
 
@@ -71,6 +95,7 @@ crate::code::coded_enum! {
         Staff = "staff" / "Staff member",
         ApiToken = "api_token" / "API token",
         Clinic = "clinic" / "Clinic",
+        Alert = "alert" / "Safety alert",
     }
 }
 
@@ -242,201 +267,5 @@ impl AuditEntry {
         put(&mut out, self.address.as_deref());
         put(&mut out, Some(&self.detail));
         out
-    }
-}
-
-/// The secret that keys the chain. Its `Debug` never shows the bytes.
-#[derive(Clone)]
-pub struct AuditKey([u8; 32]);
-
-impl AuditKey {
-    pub fn from_bytes(b: [u8; 32]) -> Self {
-        Self(b)
-    }
-
-    /// Parses the key file's content: 64 hex digits.
-    pub fn from_hex(s: &str) -> Option<Self> {
-        let v = hex::decode(s.trim()).ok()?;
-        Some(Self(v.try_into().ok()?))
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl std::fmt::Debug for AuditKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditKey(<redacted>)")
-    }
-}
-
-/// The hash of `entry` chained onto `prev_hash` (hex).
-pub fn chain_hash(key: &AuditKey, prev_hash: &str, entry: &AuditEntry) -> String {
-    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0) {
-        Ok(m) => m,
-        // HMAC accepts keys of any length; this arm cannot be taken.
-        Err(_) => return String::new(),
-    };
-    mac.update(prev_hash.as_bytes());
-    mac.update(b"|");
-    mac.update(&entry.canonical());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// Why a row fails verification.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChainBreak {
-    #[error("audit row {seq} does not match its hash (changed after it was written)")]
-    HashMismatch { seq: i64 },
-    #[error("audit row {seq} does not link to the row before it (a row was removed or replaced)")]
-    BadLink { seq: i64 },
-    #[error("audit row {seq} follows row {prev}: rows are missing in between")]
-    Gap { seq: i64, prev: i64 },
-}
-
-impl ChainBreak {
-    pub fn seq(&self) -> i64 {
-        match self {
-            Self::HashMismatch { seq } | Self::BadLink { seq } | Self::Gap { seq, .. } => *seq,
-        }
-    }
-}
-
-/// Incremental verifier: feed rows in sequence order.
-pub struct ChainVerifier<'k> {
-    key: &'k AuditKey,
-    prev_hash: String,
-    prev_seq: i64,
-    pub rows: u64,
-}
-
-impl<'k> ChainVerifier<'k> {
-    pub fn new(key: &'k AuditKey) -> Self {
-        Self {
-            key,
-            prev_hash: GENESIS.to_owned(),
-            prev_seq: 0,
-            rows: 0,
-        }
-    }
-
-    /// Checks one row, given the stored `prev_hash` and `hash` beside it.
-    pub fn check(
-        &mut self,
-        entry: &AuditEntry,
-        stored_prev: &str,
-        stored_hash: &str,
-    ) -> Result<(), ChainBreak> {
-        if entry.seq != self.prev_seq + 1 {
-            return Err(ChainBreak::Gap {
-                seq: entry.seq,
-                prev: self.prev_seq,
-            });
-        }
-        if stored_prev != self.prev_hash {
-            return Err(ChainBreak::BadLink { seq: entry.seq });
-        }
-        if chain_hash(self.key, &self.prev_hash, entry) != stored_hash {
-            return Err(ChainBreak::HashMismatch { seq: entry.seq });
-        }
-        self.prev_hash = stored_hash.to_owned();
-        self.prev_seq = entry.seq;
-        self.rows += 1;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn entry(seq: i64, detail: &str) -> AuditEntry {
-        AuditEntry {
-            seq,
-            id: Uuid::from_u128(seq as u128),
-            at: DateTime::from_timestamp(1_790_000_000 + seq, 123_456_000).unwrap_or_default(),
-            actor_id: Some(Uuid::from_u128(7)),
-            actor_kind: "staff".into(),
-            action: "patient.read".into(),
-            record_kind: Some("patient".into()),
-            record_id: Some(Uuid::from_u128(99)),
-            patient_id: Some(Uuid::from_u128(99)),
-            clinic_id: None,
-            address: Some("127.0.0.1".into()),
-            detail: detail.into(),
-        }
-    }
-
-    fn chain(key: &AuditKey, details: &[String]) -> Vec<(AuditEntry, String, String)> {
-        let mut prev = GENESIS.to_owned();
-        let mut out = vec![];
-        for (i, d) in details.iter().enumerate() {
-            let e = entry(i as i64 + 1, d);
-            let h = chain_hash(key, &prev, &e);
-            out.push((e, prev.clone(), h.clone()));
-            prev = h;
-        }
-        out
-    }
-
-    fn verify(key: &AuditKey, rows: &[(AuditEntry, String, String)]) -> Result<(), ChainBreak> {
-        let mut v = ChainVerifier::new(key);
-        rows.iter().try_for_each(|(e, p, h)| v.check(e, p, h))
-    }
-
-    #[test]
-    fn canonical_form_separates_absent_from_empty() {
-        let mut a = entry(1, "");
-        let mut b = a.clone();
-        a.address = None;
-        b.address = Some(String::new());
-        assert_ne!(a.canonical(), b.canonical());
-    }
-
-    #[test]
-    fn key_debug_is_redacted() {
-        let k = AuditKey::from_bytes([7; 32]);
-        assert!(!format!("{k:?}").contains("07"));
-        assert_eq!(AuditKey::from_hex(&k.to_hex()).map(|k| k.0), Some([7; 32]));
-    }
-
-    proptest! {
-        #[test]
-        fn an_untouched_chain_verifies(details in proptest::collection::vec("[a-z ]{0,12}", 1..20)) {
-            let key = AuditKey::from_bytes([1; 32]);
-            prop_assert_eq!(verify(&key, &chain(&key, &details)), Ok(()));
-        }
-
-        #[test]
-        fn editing_any_row_is_caught_at_that_row(
-            details in proptest::collection::vec("[a-z ]{0,12}", 1..20),
-            pick in any::<prop::sample::Index>(),
-        ) {
-            let key = AuditKey::from_bytes([1; 32]);
-            let mut rows = chain(&key, &details);
-            let i = pick.index(rows.len());
-            rows[i].0.detail.push('!');
-            prop_assert_eq!(verify(&key, &rows).map_err(|e| e.seq()), Err(i as i64 + 1));
-        }
-
-        #[test]
-        fn deleting_a_row_is_caught(
-            details in proptest::collection::vec("[a-z ]{0,12}", 2..20),
-            pick in any::<prop::sample::Index>(),
-        ) {
-            let key = AuditKey::from_bytes([1; 32]);
-            let mut rows = chain(&key, &details);
-            let i = pick.index(rows.len() - 1);
-            rows.remove(i);
-            prop_assert!(verify(&key, &rows).is_err());
-        }
-
-        #[test]
-        fn another_key_cannot_rebuild_the_chain(details in proptest::collection::vec("[a-z]{0,5}", 1..5)) {
-            let rows = chain(&AuditKey::from_bytes([2; 32]), &details);
-            prop_assert_eq!(verify(&AuditKey::from_bytes([1; 32]), &rows).map_err(|e| e.seq()), Err(1));
-        }
     }
 }
