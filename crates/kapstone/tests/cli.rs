@@ -291,6 +291,10 @@ fn demo_starts_fresh_each_run_and_never_erases_a_real_database() {
     for _ in 0..2 {
         let out = demo_once(&dir, &[]);
         assert!(out.contains("Kapstone is running"), "{out}");
+        assert!(
+            out.contains("same directory as the database"),
+            "serve warns when the audit key sits beside the database: {out}"
+        );
     }
     let url = format!("sqlite://{}", dir.join("kapstone.db").display());
     assert_eq!(
@@ -340,4 +344,232 @@ fn demo_on_postgres_lives_in_its_own_schema_made_anew() {
         "fresh, not added to"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+}
+
+/// Every row of every table of an SQLite database, as text (to compare two databases).
+fn dump(db: &Path) -> Vec<(String, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open");
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .fetch_all(&pool)
+                .await
+                .expect("tables");
+        let mut out = vec![];
+        for t in tables {
+            let cols: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{t}') ORDER BY cid"
+            )))
+            .fetch_all(&pool)
+            .await
+            .expect("cols");
+            let row = cols
+                .iter()
+                .map(|c| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || ',' || ");
+            let text: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT group_concat(r, ';') FROM (SELECT {row} AS r FROM \"{t}\" ORDER BY 1)"
+            )))
+            .fetch_one(&pool)
+            .await
+            .expect("rows");
+            out.push((t, text.unwrap_or_default()));
+        }
+        pool.close().await;
+        out
+    })
+}
+
+#[test]
+fn checkpoints_catch_rows_cut_off_the_end() {
+    let dir = temp_dir("checkpoints");
+    assert!(kapstone(&dir, &["migrate"], None).status.success());
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "ada@clinic.example",
+        "--role",
+        "admin",
+    ];
+    assert!(
+        kapstone(&dir, &add, Some("correct horse battery staple"))
+            .status
+            .success()
+    );
+    let cp = std::fs::read_to_string(dir.join("audit.checkpoints")).expect("checkpoint file");
+    assert!(cp.lines().count() >= 2, "{cp}");
+    let o = kapstone(&dir, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("reaching all"), "{}", text(&o));
+    // Someone with the database file drops the guard and deletes the newest rows.
+    let db = dir.join("kapstone.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open");
+        sqlx::query("DROP TRIGGER audit_event_no_delete")
+            .execute(&pool)
+            .await
+            .expect("drop trigger");
+        sqlx::query("DELETE FROM audit_event WHERE seq > 1")
+            .execute(&pool)
+            .await
+            .expect("truncate");
+        pool.close().await;
+    });
+    let o = kapstone(&dir, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rows after #1 missing"), "{}", text(&o));
+    // A forged checkpoint line is refused, not believed.
+    std::fs::write(
+        dir.join("audit.checkpoints"),
+        "kapstone-checkpoint-v1 1 ab 2026-01-01T00:00:00.000000Z 00\n",
+    )
+    .expect("forge");
+    let o = kapstone(&dir, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("not signed by this audit key"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn files_at_rest_are_for_the_owner_only_and_backups_round_trip() {
+    // A data directory Kapstone makes itself.
+    let top = temp_dir("rest");
+    let dir = top.join("installation");
+    assert!(kapstone(&dir, &["migrate"], None).status.success());
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "ada@clinic.example",
+        "--role",
+        "admin",
+    ];
+    assert!(
+        kapstone(&dir, &add, Some("correct horse battery staple"))
+            .status
+            .success()
+    );
+    let plain = dir.join("backup.db");
+    let o = kapstone(&dir, &["backup", "--to", plain.to_str().expect("p")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    // An encrypted backup, to a fresh age key.
+    let identity = age::x25519::Identity::generate();
+    let id_file = dir.join("backup.agekey");
+    {
+        use age::secrecy::ExposeSecret;
+        std::fs::write(&id_file, identity.to_string().expose_secret()).expect("identity");
+    }
+    let sealed = dir.join("backup.db.age");
+    let recipient = identity.to_public().to_string();
+    let o = kapstone(
+        &dir,
+        &[
+            "backup",
+            "--to",
+            sealed.to_str().expect("p"),
+            "--encrypt-to",
+            &recipient,
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let head = std::fs::read(&sealed).expect("sealed");
+    assert!(head.starts_with(b"age-encryption.org/v1"));
+    #[cfg(unix)]
+    {
+        for f in [
+            "kapstone.db",
+            "audit.key",
+            "audit.checkpoints",
+            "backup.db",
+            "backup.db.age",
+        ] {
+            assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+        }
+        assert_eq!(mode(&dir), 0o700);
+    }
+    // Restore each into a new installation with the same key: every table identical, and the
+    // trail verifies.
+    let original = dump(&dir.join("kapstone.db"));
+    for (backup, extra) in [
+        (&plain, vec![]),
+        (&sealed, vec!["--identity", id_file.to_str().expect("p")]),
+    ] {
+        let other = temp_dir("restored");
+        std::fs::copy(dir.join("audit.key"), other.join("audit.key")).expect("key");
+        let mut args = vec!["restore", "--from", backup.to_str().expect("p")];
+        args.extend(extra.iter().copied());
+        let o = kapstone(&other, &args, None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(
+            dump(&other.join("kapstone.db")),
+            original,
+            "{}",
+            backup.display()
+        );
+        let o = kapstone(&other, &["audit", "verify"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        // A database in place is never overwritten without --replace, and kept with it.
+        let o = kapstone(&other, &args, None);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("--replace"), "{}", text(&o));
+        args.push("--replace");
+        let o = kapstone(&other, &args, None);
+        assert!(o.status.success(), "{}", text(&o));
+        let kept = std::fs::read_dir(&other)
+            .expect("dir")
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("kapstone.db.before-restore-")
+            });
+        assert!(kept, "the replaced database is kept");
+        let _ = std::fs::remove_dir_all(&other);
+    }
+    // The encrypted backup does not open without its identity, nor under another key.
+    let other = temp_dir("restored-nokey");
+    std::fs::copy(dir.join("audit.key"), other.join("audit.key")).expect("key");
+    let o = kapstone(
+        &other,
+        &["restore", "--from", sealed.to_str().expect("p")],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--identity"), "{}", text(&o));
+    std::fs::write(other.join("audit.key"), "ab".repeat(32)).expect("another key");
+    let o = kapstone(
+        &other,
+        &["restore", "--from", plain.to_str().expect("p"), "--replace"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("does not verify"), "{}", text(&o));
+    assert!(!other.join("kapstone.db").exists(), "nothing put in place");
+    let _ = std::fs::remove_dir_all(&other);
+    let _ = std::fs::remove_dir_all(&top);
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod hardening;
 mod measure;
 mod pages;
 mod permissions;
@@ -130,6 +131,14 @@ impl TestApp {
             cookie: format!("kap_session={token}"),
             csrf: p.csrf_token.unwrap_or_default(),
         }
+    }
+
+    /// Sends a request as if it came over the network from `peer`.
+    pub async fn send_from(&self, peer: &str, mut req: Request<Body>) -> Reply {
+        let addr: std::net::SocketAddr = peer.parse().expect("peer address");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        self.send(req).await
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {

@@ -33,6 +33,12 @@ pub async fn run(config: &Config, a: Args, url_given: bool) -> Result<ExitCode> 
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         fresh_sqlite(&PathBuf::from(path), url_given).await?;
     }
+    // A fresh trail: the checkpoints of the previous demo's trail would not match it.
+    let checkpoints = config.checkpoint_path();
+    if checkpoints.exists() {
+        std::fs::remove_file(&checkpoints)
+            .with_context(|| format!("removing {}", checkpoints.display()))?;
+    }
     let store = open(&config, Open::CreateAndMigrate).await?;
     let logins = crate::demo::seed(&store, a.patients).await?;
     serve(&config, store, Some(logins)).await?;

@@ -52,8 +52,12 @@ pub async fn run(config: &Config, a: Args) -> Result<ExitCode> {
     if staged.exists() {
         bail!("{} is in the way; remove it first", staged.display());
     }
-    stage(&a, &staged)?;
-    if let Err(e) = check(&staged, &key).await {
+    // A backup that cannot be read, decrypted or verified leaves nothing behind.
+    let staged_ok = match stage(&a, &staged) {
+        Ok(()) => check(&staged, &key).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = staged_ok {
         let _ = std::fs::remove_file(&staged);
         return Err(e);
     }
