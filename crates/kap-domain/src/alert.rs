@@ -24,12 +24,44 @@ pub struct Alert {
     pub severity: Severity,
     /// The questionnaire response that raised it.
     pub response_id: Option<Uuid>,
+    /// The item that raised it, and the answer given there (none: left unanswered).
+    pub item: Option<String>,
+    pub answer: Option<i32>,
     pub detail: String,
     pub status: AlertStatus,
     pub raised_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by_name: Option<String>,
     pub action_note: Option<String>,
+    /// How to reach the patient and their emergency contact, for the clinician acting on it.
+    pub patient_phone: Option<String>,
+    pub emergency_name: Option<String>,
+    pub emergency_phone: Option<String>,
+}
+
+impl Alert {
+    /// The answer that raised the alert, in words: "2 — More than half the days", or
+    /// "not answered".
+    pub fn answer_given(&self) -> String {
+        let ins = crate::instruments::by_code(self.kind.instrument_code());
+        let item = self
+            .item
+            .as_deref()
+            .and_then(|id| ins.and_then(|i| i.item(id)));
+        match (self.answer, item) {
+            (None, _) => "not answered".to_owned(),
+            (Some(v), Some(item)) => match item.options.iter().find(|o| o.value == v) {
+                Some(o) => format!("{v} — {}", o.label),
+                None => v.to_string(),
+            },
+            (Some(v), None) => v.to_string(),
+        }
+    }
+
+    /// The question it is about: "question 9", or none.
+    pub fn question(&self) -> Option<String> {
+        self.item.as_ref().map(|i| format!("question {i}"))
+    }
 }
 
 impl Alert {

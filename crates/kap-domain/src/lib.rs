@@ -17,6 +17,7 @@ pub mod patient;
 pub mod permission;
 pub mod person;
 pub mod staff;
+pub mod time;
 
 pub use code::UnknownCode;
 pub use fields::{FieldError, FieldErrors};

@@ -2,6 +2,8 @@
 //! every channel (email, a copy sent by hand) says the same thing.
 
 use crate::instruments::Instrument;
+use crate::person::Phone;
+use crate::time::TimeZone;
 use chrono::{DateTime, Utc};
 
 /// Where a patient link's token goes in a stored message. The token itself is kept sealed
@@ -24,13 +26,32 @@ pub struct PatientMessage {
     pub body: String,
 }
 
+/// The clinic as a message names it: its name, and its phone number when it has one.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub clinic_name: &'a str,
+    pub phone: Option<&'a Phone>,
+}
+
+impl Sender<'_> {
+    /// "the clinic on +1 555 0100" or "the clinic".
+    fn call(&self) -> String {
+        match self.phone {
+            Some(p) => format!("{} on {p}", self.clinic_name),
+            None => self.clinic_name.to_owned(),
+        }
+    }
+}
+
 /// The message that carries a questionnaire link.
-pub fn questionnaire_link(clinic_name: &str, ins: &Instrument, url: &str) -> PatientMessage {
+pub fn questionnaire_link(from: Sender<'_>, ins: &Instrument, url: &str) -> PatientMessage {
+    let clinic_name = from.clinic_name;
     PatientMessage {
         subject: format!("{clinic_name}: a short questionnaire for you"),
         body: format!(
-            "Hello,\n\nYour care team at {clinic_name} asks you to fill in a short questionnaire ({}). It takes a few minutes:\n\n{url}\n\nThe link works once and expires after a few days. If you did not expect this message, please call the clinic.\n",
-            ins.name
+            "Hello,\n\nYour care team at {clinic_name} asks you to fill in a short questionnaire ({}). It takes a few minutes:\n\n{url}\n\nThe link works once and expires after a few days. If you did not expect this message, please call {}.\n",
+            ins.title,
+            from.call()
         ),
     }
 }
@@ -38,18 +59,21 @@ pub fn questionnaire_link(clinic_name: &str, ins: &Instrument, url: &str) -> Pat
 /// The one reminder for a link still unanswered. The token is never stored, so the reminder
 /// points to the original message rather than carrying the link again.
 pub fn questionnaire_reminder(
-    clinic_name: &str,
+    from: Sender<'_>,
     ins: &Instrument,
     sent: DateTime<Utc>,
     expires: DateTime<Utc>,
+    tz: TimeZone,
 ) -> PatientMessage {
+    let clinic_name = from.clinic_name;
     PatientMessage {
         subject: format!("Reminder from {clinic_name}: your questionnaire"),
         body: format!(
-            "Hello,\n\nA reminder from {clinic_name}: the short questionnaire ({}) we sent you on {} is still waiting. Please use the link in that message before {}.\n\nIf you cannot find it, call the clinic and we will send a new one.\n",
-            ins.name,
-            sent.format("%Y-%m-%d"),
-            expires.format("%Y-%m-%d %H:%M UTC"),
+            "Hello,\n\nA reminder from {clinic_name}: the short questionnaire ({}) we sent you on {} is still waiting. Please use the link in that message before {}.\n\nIf you cannot find it, call {} and we will send a new one.\n",
+            ins.title,
+            tz.date(&sent).format("%Y-%m-%d"),
+            tz.format(&expires),
+            from.call(),
         ),
     }
 }
@@ -61,26 +85,39 @@ mod tests {
     #[test]
     fn a_stored_message_holds_a_slot_not_the_token() {
         let ins = crate::instruments::by_code("gad7").unwrap_or_else(|| unreachable!());
-        let m = questionnaire_link(
-            "Riverside",
-            ins,
-            &format!("https://k.example/p/{TOKEN_SLOT}"),
-        );
+        let from = Sender {
+            clinic_name: "Riverside",
+            phone: None,
+        };
+        let m = questionnaire_link(from, ins, &format!("https://k.example/p/{TOKEN_SLOT}"));
         assert!(m.body.contains("/p/{link-token}"));
         assert!(fill_link(&m.body, Some("abc")).contains("https://k.example/p/abc"));
         assert!(fill_link(&m.body, None).contains("/p/[link used or sent; removed]"));
+        assert!(m.body.contains("please call Riverside."));
     }
 
     #[test]
-    fn the_link_message_names_the_clinic_the_questionnaire_and_the_link() {
+    fn the_link_message_names_the_clinic_its_phone_the_questionnaire_and_the_link() {
         let ins = crate::instruments::by_code("phq9").unwrap_or_else(|| unreachable!());
-        let m = questionnaire_link("Riverside", ins, "https://kap.example/p/abc");
+        let phone = Phone::parse("+1 555 0100 4000").unwrap_or_else(|_| unreachable!());
+        let from = Sender {
+            clinic_name: "Riverside",
+            phone: Some(&phone),
+        };
+        let m = questionnaire_link(from, ins, "https://kap.example/p/abc");
         assert_eq!(m.subject, "Riverside: a short questionnaire for you");
-        assert!(m.body.contains("(PHQ-9)"));
+        assert!(m.body.contains("(Patient Health Questionnaire-9)"));
         assert!(m.body.contains("https://kap.example/p/abc"));
-        let r =
-            questionnaire_reminder("Riverside", ins, DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH);
+        assert!(m.body.contains("please call Riverside on +1 555 0100 4000"));
+        let r = questionnaire_reminder(
+            from,
+            ins,
+            DateTime::UNIX_EPOCH,
+            DateTime::UNIX_EPOCH,
+            TimeZone::UTC,
+        );
         assert!(r.body.contains("1970-01-01"));
+        assert!(r.body.contains("call Riverside on +1 555 0100 4000"));
         assert!(!r.body.contains("/p/"));
     }
 }

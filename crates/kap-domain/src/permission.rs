@@ -55,10 +55,12 @@ pub enum Action {
     HandleAlerts,
     /// The outbox of messages to patients (links to copy when email is not configured).
     ReadOutbox,
+    /// Mark a message sent by hand (copied and sent outside Kapstone).
+    WorkOutbox,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -77,6 +79,7 @@ impl Action {
         Action::ReadResponses,
         Action::HandleAlerts,
         Action::ReadOutbox,
+        Action::WorkOutbox,
     ];
 }
 
@@ -107,6 +110,7 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadResponses, &[P, N, T]),
     (Action::HandleAlerts, &[P, N, T]),
     (Action::ReadOutbox, &[A, C]),
+    (Action::WorkOutbox, &[A, C]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

@@ -12,6 +12,10 @@ pub struct Clinic {
     pub slug: String,
     /// Shown to patients and visitors wherever urgent help may be needed.
     pub crisis_resources: String,
+    /// The clinic's phone number, on every patient page and message.
+    pub phone: Option<crate::person::Phone>,
+    /// The clinic's time zone; none: the installation's.
+    pub time_zone: Option<crate::time::TimeZone>,
 }
 
 /// What a new clinic tells people about urgent help until an administrator words it for their

@@ -51,6 +51,8 @@ pub enum Conflict {
     LinkSpent,
     #[error("this alert has already been acknowledged")]
     AlertAlreadyAcknowledged,
+    #[error("this message is not one to send by hand, or was sent already")]
+    MessageNotManual,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -3,11 +3,12 @@
 //! counts.
 
 use crate::db::{Tx, exec, fetch_opt, scalar, scalar_opt};
-use crate::error::{Result, StoreError, code};
+use crate::error::{Result, StoreError, code, opt_field};
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use kap_domain::Role;
 use kap_domain::audit::{Actor, ActorKind};
+use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
 /// An authenticated staff member acting within one clinic, from a session or an API token.
@@ -18,6 +19,8 @@ pub struct Principal {
     pub full_name: String,
     pub clinic_id: Uuid,
     pub clinic_name: String,
+    /// The clinic's time zone, if it set one.
+    pub clinic_time_zone: Option<TimeZone>,
     pub role: Role,
     /// Set for browser sessions: the synchroniser token forms must echo.
     pub csrf_token: Option<String>,
@@ -38,6 +41,7 @@ pub(crate) struct PrincipalRow {
     full_name: String,
     clinic_id: Uuid,
     clinic_name: String,
+    clinic_time_zone: Option<String>,
     role: String,
     csrf_token: Option<String>,
     last_seen_at: Option<DateTime<Utc>>,
@@ -54,6 +58,13 @@ impl TryFrom<PrincipalRow> for Principal {
             full_name: r.full_name,
             clinic_id: r.clinic_id,
             clinic_name: r.clinic_name,
+            clinic_time_zone: opt_field(
+                "clinic",
+                r.clinic_id,
+                "time_zone",
+                r.clinic_time_zone.as_deref(),
+                TimeZone::parse,
+            )?,
             csrf_token: r.csrf_token,
             last_seen_at: r.last_seen_at,
             created_at: r.created_at,
@@ -62,7 +73,7 @@ impl TryFrom<PrincipalRow> for Principal {
 }
 
 pub(crate) const PRINCIPAL_COLS: &str = "s.id AS staff_id, s.email, s.full_name,
-    c.id AS clinic_id, c.name AS clinic_name, m.role";
+    c.id AS clinic_id, c.name AS clinic_name, c.time_zone AS clinic_time_zone, m.role";
 
 /// How many failed logins an account may have within the window before it is refused.
 #[derive(Debug, Clone, Copy)]

@@ -190,7 +190,7 @@ impl Store {
             .into_iter()
             .map(|r| {
                 Ok((
-                    r.clinic.into(),
+                    r.clinic.try_into()?,
                     code("staff membership", staff_id, "role", &r.role)?,
                 ))
             })

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::http::Access::Needs;
 use crate::http::error::AppResult;
 use crate::http::extract::NoticeQuery;
-use crate::http::view::{Shell, render, when};
+use crate::http::view::{Shell, render};
 use crate::http::{Routes, Staff};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -33,7 +33,7 @@ struct HomePage {
 
 impl HomePage {
     fn when(&self, i: &Inquiry) -> String {
-        when(&i.created_at)
+        self.shell.when(&i.created_at)
     }
 }
 

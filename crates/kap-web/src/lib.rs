@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Failed logins from one address (to any account) after which its attempts are slowed.
     pub slow_after_address_failures: i64,
+    /// The installation's time zone, for clinics that have not set their own.
+    pub time_zone: kap_domain::time::TimeZone,
 }
 
 impl Default for WebConfig {
@@ -62,6 +64,7 @@ impl Default for WebConfig {
             email_enabled: false,
             trusted_proxies: vec![],
             slow_after_address_failures: 20,
+            time_zone: kap_domain::time::TimeZone::UTC,
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Config {
     /// An external witness that also receives each checkpoint: `syslog` (the local syslog
     /// socket, /dev/log) or `udp://host:port` (a remote syslog collector).
     pub audit_witness: Option<String>,
+    /// The installation's time zone (IANA name), for clinics that have not set their own.
+    pub time_zone: String,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             trusted_proxies: vec![],
             audit_checkpoint_file: None,
             audit_witness: None,
+            time_zone: "UTC".into(),
         }
     }
 }
@@ -86,6 +89,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_witness", &self.audit_witness)
+            .field("time_zone", &self.time_zone)
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +134,7 @@ impl Config {
                 "trusted_proxies",
                 "audit_checkpoint_file",
                 "audit_witness",
+                "time_zone",
             ]))
             .merge(Serialized::defaults(overrides));
         let mut c: Config = fig.extract().map_err(|e| e.to_string())?;

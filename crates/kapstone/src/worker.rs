@@ -91,7 +91,10 @@ pub async fn run(
         if let Err(e) = run_schedules(&store, &web).await {
             tracing::error!(error = %e, "questionnaire schedules failed this round");
         }
-        if let Err(e) = store.queue_reminders(web.email_enabled).await {
+        if let Err(e) = store
+            .queue_reminders(web.email_enabled, web.time_zone)
+            .await
+        {
             tracing::error!(error = %e, "questionnaire reminders failed this round");
         }
         if let Some((m, from)) = &mail

@@ -45,6 +45,7 @@ crate::code::coded_enum! {
         ScheduleChanged = "schedule.update" / "Questionnaire schedule changed",
         OutboxRead = "outbox.read" / "Outbox read",
         MessageQueued = "outbox.queue" / "Message queued",
+        MessageSentByHand = "outbox.sent" / "Message marked sent by hand",
         AccessRefused = "access.refused" / "Access refused",
     }
 }

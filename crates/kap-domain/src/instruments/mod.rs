@@ -99,6 +99,9 @@ pub struct Instrument {
     pub loinc_total: Option<&'static str>,
     pub licence: &'static str,
     pub attribution: &'static str,
+    /// For instruments used as a screen beside their total (PHQ-2): the total from which the
+    /// screen is positive.
+    pub screen_positive_from: Option<i32>,
     /// Where the scoring facts come from (clinical.md section).
     pub source: &'static str,
 }
@@ -149,6 +152,11 @@ crate::code::coded_enum! {
         AsqPositive = "asq_positive" / "ASQ positive",
         /// ASQ acute positive: imminent risk; urgent full safety evaluation.
         AsqAcutePositive = "asq_acute_positive" / "ASQ acute positive",
+        /// PHQ-9 sent with item 9 unanswered: the risk question was skipped.
+        Phq9Item9Unanswered = "phq9_item9_unanswered" / "PHQ-9 item 9 not answered",
+        /// ASQ sent with a question unanswered: the NIMH tool sheet treats a refusal to answer
+        /// as positive (clinical.md §11).
+        AsqUnanswered = "asq_unanswered" / "ASQ question not answered",
     }
 }
 
@@ -162,14 +170,32 @@ crate::code::coded_enum! {
 }
 
 impl Flag {
-    /// The rule: PHQ-9 item 9 at 2–3 ("more than half the days", "nearly every day") is urgent
-    /// and at 1 high; an ASQ non-acute positive is urgent; an ASQ acute positive is critical.
-    pub fn severity(self, item_value: i32) -> Severity {
+    /// The default rule (a clinic may set the item-9 split and the unanswered severity, see
+    /// `MeasurementSettings`): PHQ-9 item 9 at 2–3 ("more than half the days", "nearly every
+    /// day") is urgent and at 1 high (Simon 2013's risk gradient, clinical.md §11); an ASQ
+    /// non-acute positive is urgent; an ASQ acute positive is critical; a risk question left
+    /// unanswered is high.
+    pub fn severity(self, item_value: Option<i32>) -> Severity {
         match self {
-            Flag::Phq9SelfHarm if item_value >= 2 => Severity::Urgent,
+            Flag::Phq9SelfHarm if item_value.unwrap_or(0) >= 2 => Severity::Urgent,
             Flag::Phq9SelfHarm => Severity::High,
             Flag::AsqPositive => Severity::Urgent,
             Flag::AsqAcutePositive => Severity::Critical,
+            Flag::Phq9Item9Unanswered | Flag::AsqUnanswered => Severity::High,
+        }
+    }
+
+    /// Whether the flag was raised by an answer that signals risk (as opposed to a risk
+    /// question left unanswered). Such an answer is kept at once, whatever else is missing.
+    pub fn is_risk_answer(self) -> bool {
+        !matches!(self, Flag::Phq9Item9Unanswered | Flag::AsqUnanswered)
+    }
+
+    /// The instrument whose answers raise this flag.
+    pub fn instrument_code(self) -> &'static str {
+        match self {
+            Flag::Phq9SelfHarm | Flag::Phq9Item9Unanswered => "phq9",
+            Flag::AsqPositive | Flag::AsqAcutePositive | Flag::AsqUnanswered => "asq",
         }
     }
 
@@ -184,14 +210,23 @@ impl Flag {
             Flag::AsqAcutePositive => {
                 "ASQ acute positive: imminent risk. Urgent full safety evaluation; the patient must not be left alone."
             }
+            Flag::Phq9Item9Unanswered => {
+                "PHQ-9 sent with item 9 (thoughts of being better off dead or of self-harm) unanswered: ask the patient about it."
+            }
+            Flag::AsqUnanswered => {
+                "ASQ sent with a question unanswered; a refusal to answer counts as positive: a brief suicide safety assessment is needed."
+            }
         }
     }
 }
 
-/// A raised flag with the severity the rule gave it.
+/// A raised flag: which item raised it and with what answer (none when it was left
+/// unanswered), and the severity the default rule gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RaisedFlag {
     pub flag: Flag,
+    pub item: Option<&'static str>,
+    pub value: Option<i32>,
     pub severity: Severity,
 }
 
@@ -203,7 +238,7 @@ pub struct Scored {
     pub missing: Vec<String>,
     pub total: Option<i32>,
     pub band: Option<&'static str>,
-    /// For screens: "negative", "positive" or "acute positive".
+    /// For screens (ASQ; PHQ-2 beside its total): "negative", "positive" or "acute positive".
     pub screen: Option<&'static str>,
     pub flags: Vec<RaisedFlag>,
 }
@@ -270,12 +305,12 @@ pub fn score(ins: &Instrument, answers: &Answers) -> Result<Scored, AnswerError>
     };
     let complete = missing.is_empty();
     let flags = defs::flags(ins, answers);
-    let screen = if ins.scoring == Scoring::Screen && complete {
-        Some(defs::screen_result(ins, answers))
-    } else {
-        None
-    };
     let total = total.filter(|_| complete);
+    let screen = match (ins.scoring, ins.screen_positive_from, total) {
+        (Scoring::Screen, _, _) if complete => Some(defs::screen_result(ins, answers)),
+        (_, Some(cutoff), Some(t)) => Some(if t >= cutoff { "positive" } else { "negative" }),
+        _ => None,
+    };
     Ok(Scored {
         complete,
         missing,
@@ -349,5 +384,5 @@ pub fn answers_and_score<'a>(
 /// and always when they already raise a safety flag: a risk answer must reach a clinician at
 /// once, whatever else was skipped (clinical.md §11).
 pub fn must_ask_again(scored: &Scored, send_anyway: bool) -> bool {
-    !scored.complete && !send_anyway && scored.flags.is_empty()
+    !scored.complete && !send_anyway && !scored.flags.iter().any(|f| f.flag.is_risk_answer())
 }

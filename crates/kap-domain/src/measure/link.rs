@@ -16,6 +16,21 @@ pub struct Link {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// The response it was answered with.
+    pub response_id: Option<Uuid>,
+}
+
+/// What a patient who opens a link is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPage {
+    /// The questionnaire, to answer.
+    Form,
+    /// "Thank you": answered, and still within its validity (so a reload or the back button
+    /// shows this page again, never an error — with the crisis resources when the answers raised
+    /// an alert).
+    Done,
+    /// Expired (answered or not): the page that says so, with the clinic's crisis resources.
+    Gone,
 }
 
 /// Where a link stands.
@@ -30,6 +45,15 @@ impl Link {
     /// Whether the link can still take answers at `at`.
     pub fn usable(&self, at: DateTime<Utc>) -> bool {
         self.used_at.is_none() && self.expires_at > at
+    }
+
+    /// The page a patient opening this link at `at` sees.
+    pub fn page(&self, at: DateTime<Utc>) -> LinkPage {
+        match (self.used_at, self.expires_at > at) {
+            (_, false) => LinkPage::Gone,
+            (Some(_), true) => LinkPage::Done,
+            (None, true) => LinkPage::Form,
+        }
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> LinkState {
@@ -53,6 +77,29 @@ pub fn reminder_due(created: DateTime<Utc>, expires: DateTime<Utc>, now: DateTim
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn an_answered_link_shows_its_thank_you_page_until_it_expires() {
+        let t0 = DateTime::UNIX_EPOCH;
+        let ins = crate::instruments::by_code("phq9").unwrap_or_else(|| unreachable!());
+        let mut l = Link {
+            id: Uuid::nil(),
+            clinic_id: Uuid::nil(),
+            patient_id: Uuid::nil(),
+            instrument: ins,
+            context: ResponseContext::BetweenSessions,
+            created_at: t0,
+            expires_at: t0 + Duration::hours(72),
+            used_at: None,
+            response_id: None,
+        };
+        assert_eq!(l.page(t0), LinkPage::Form);
+        l.used_at = Some(t0 + Duration::hours(1));
+        assert_eq!(l.page(t0 + Duration::hours(2)), LinkPage::Done);
+        assert_eq!(l.page(t0 + Duration::hours(72)), LinkPage::Gone);
+        l.used_at = None;
+        assert_eq!(l.page(t0 + Duration::hours(80)), LinkPage::Gone);
+    }
 
     #[test]
     fn a_reminder_is_due_from_half_the_validity_until_expiry() {

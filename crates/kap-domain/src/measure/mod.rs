@@ -8,7 +8,7 @@ pub mod response;
 pub mod schedule;
 pub mod settings;
 
-pub use link::{Link, LinkState};
+pub use link::{Link, LinkPage, LinkState};
 pub use outbox::{OutboxMessage, OutboxStatus};
 pub use response::{QuestionnaireResponse, ResponseSource};
 pub use schedule::Schedule;

@@ -5,7 +5,7 @@
 
 use crate::fields::FieldErrors;
 use crate::instruments::outcome::OutcomeRules;
-use crate::instruments::{self, Instrument};
+use crate::instruments::{self, Flag, Instrument, RaisedFlag, Severity};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +30,11 @@ pub struct MeasurementSettings {
     /// Outcome rules by instrument code; an instrument not listed uses the published defaults
     /// of clinical.md §5.1 ([`OutcomeRules::default_for`]).
     pub outcome_rules: BTreeMap<String, OutcomeRules>,
+    /// The severity of a PHQ-9 item 9 alert for the answers 1, 2 and 3 (default high, urgent,
+    /// urgent: Simon 2013's risk gradient, clinical.md §11).
+    pub phq9_item9_severity: [Severity; 3],
+    /// The severity of a "risk question unanswered" alert (default high).
+    pub risk_unanswered_severity: Severity,
 }
 
 impl Default for MeasurementSettings {
@@ -38,6 +43,8 @@ impl Default for MeasurementSettings {
             alert_escalation_minutes: 60,
             link_valid_hours: 72,
             outcome_rules: BTreeMap::new(),
+            phq9_item9_severity: [Severity::High, Severity::Urgent, Severity::Urgent],
+            risk_unanswered_severity: Severity::High,
         }
     }
 }
@@ -48,6 +55,17 @@ impl MeasurementSettings {
             .get(code)
             .copied()
             .unwrap_or_else(|| OutcomeRules::default_for(code))
+    }
+
+    /// The severity of the alert a flag raises, by this clinic's rules.
+    pub fn severity_of(&self, f: &RaisedFlag) -> Severity {
+        match (f.flag, f.value) {
+            (Flag::Phq9SelfHarm, Some(v @ 1..=3)) => {
+                self.phq9_item9_severity[usize::try_from(v - 1).unwrap_or(0)]
+            }
+            (Flag::Phq9Item9Unanswered | Flag::AsqUnanswered, _) => self.risk_unanswered_severity,
+            _ => f.severity,
+        }
     }
 
     pub fn escalate_after(&self) -> Duration {
@@ -158,12 +176,31 @@ impl MeasurementSettings {
                 );
             }
         }
-        match (escalation, hours) {
-            (Some(Some(e)), Some(Some(h))) if errs.is_empty() => Ok(MeasurementSettings {
-                alert_escalation_minutes: e,
-                link_valid_hours: h,
-                outcome_rules,
-            }),
+        let mut severity = |field: &str| {
+            let v = Severity::from_code(get(field));
+            if v.is_none() {
+                errs.add(field, "Choose high, urgent or critical.");
+            }
+            v
+        };
+        let item9 = [
+            severity("phq9_item9_severity_1"),
+            severity("phq9_item9_severity_2"),
+            severity("phq9_item9_severity_3"),
+        ];
+        let unanswered = severity("risk_unanswered_severity");
+        match (escalation, hours, item9, unanswered) {
+            (Some(Some(e)), Some(Some(h)), [Some(s1), Some(s2), Some(s3)], Some(u))
+                if errs.is_empty() =>
+            {
+                Ok(MeasurementSettings {
+                    alert_escalation_minutes: e,
+                    link_valid_hours: h,
+                    outcome_rules,
+                    phq9_item9_severity: [s1, s2, s3],
+                    risk_unanswered_severity: u,
+                })
+            }
             _ => Err(errs),
         }
     }
@@ -186,6 +223,10 @@ mod tests {
         let mut f: Vec<(String, String)> = vec![
             ("alert_escalation_minutes".into(), "60".into()),
             ("link_valid_hours".into(), "72".into()),
+            ("phq9_item9_severity_1".into(), "high".into()),
+            ("phq9_item9_severity_2".into(), "urgent".into()),
+            ("phq9_item9_severity_3".into(), "urgent".into()),
+            ("risk_unanswered_severity".into(), "high".into()),
         ];
         for ins in MeasurementSettings::rated_instruments() {
             f.push((format!("{}_response", ins.code), "50".into()));
@@ -249,9 +290,60 @@ mod tests {
     }
 
     #[test]
+    fn a_clinic_sets_the_item_9_split_and_the_unanswered_severity() {
+        let s = parse(&form(&[
+            ("phq9_item9_severity_1", "urgent"),
+            ("risk_unanswered_severity", "critical"),
+        ]))
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let flag = |flag, value| RaisedFlag {
+            flag,
+            item: Some("9"),
+            value,
+            severity: flag.severity(value),
+        };
+        assert_eq!(
+            s.severity_of(&flag(Flag::Phq9SelfHarm, Some(1))),
+            Severity::Urgent
+        );
+        assert_eq!(
+            s.severity_of(&flag(Flag::Phq9SelfHarm, Some(3))),
+            Severity::Urgent
+        );
+        assert_eq!(
+            s.severity_of(&flag(Flag::Phq9Item9Unanswered, None)),
+            Severity::Critical
+        );
+        assert_eq!(
+            s.severity_of(&flag(Flag::AsqAcutePositive, Some(1))),
+            Severity::Critical
+        );
+        let d = MeasurementSettings::default();
+        assert_eq!(
+            d.severity_of(&flag(Flag::Phq9SelfHarm, Some(1))),
+            Severity::High
+        );
+        assert_eq!(
+            d.severity_of(&flag(Flag::Phq9SelfHarm, Some(2))),
+            Severity::Urgent
+        );
+        assert_eq!(
+            d.severity_of(&flag(Flag::AsqUnanswered, None)),
+            Severity::High
+        );
+        let e = parse(&form(&[("risk_unanswered_severity", "meh")]))
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            e.get("risk_unanswered_severity"),
+            Some("Choose high, urgent or critical.")
+        );
+    }
+
+    #[test]
     fn a_stored_document_with_unknown_fields_is_refused() {
         let r: Result<MeasurementSettings, _> = serde_json::from_str(
-            r#"{"alert_escalation_minutes":60,"link_valid_hours":72,"outcome_rules":{},"extra":1}"#,
+            r#"{"alert_escalation_minutes":60,"link_valid_hours":72,"outcome_rules":{},"phq9_item9_severity":["high","urgent","urgent"],"risk_unanswered_severity":"high","extra":1}"#,
         );
         assert!(r.is_err());
     }

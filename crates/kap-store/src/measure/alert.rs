@@ -8,7 +8,7 @@ use crate::{Store, new_id, now};
 use chrono::{DateTime, Utc};
 use kap_domain::alert::{Alert, AlertStatus};
 use kap_domain::audit::{Actor, AuditAction, RecordKind, Subject};
-use kap_domain::instruments::RaisedFlag;
+use kap_domain::instruments::{RaisedFlag, Severity};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -25,6 +25,11 @@ struct AlertRow {
     acknowledged_at: Option<DateTime<Utc>>,
     acknowledged_by_name: Option<String>,
     action_note: Option<String>,
+    item_id: Option<String>,
+    answer_value: Option<i32>,
+    patient_phone: Option<String>,
+    emergency_name: Option<String>,
+    emergency_phone: Option<String>,
 }
 
 const R: &str = "alert";
@@ -46,6 +51,11 @@ impl TryFrom<AlertRow> for Alert {
             acknowledged_at: r.acknowledged_at,
             acknowledged_by_name: r.acknowledged_by_name,
             action_note: r.action_note,
+            item: r.item_id,
+            answer: r.answer_value,
+            patient_phone: r.patient_phone,
+            emergency_name: r.emergency_name,
+            emergency_phone: r.emergency_phone,
         })
     }
 }
@@ -56,34 +66,43 @@ fn alerts(rows: Vec<AlertRow>) -> Result<Vec<Alert>> {
 
 const ALERT_SQL: &str = "SELECT a.id, a.patient_id, p.full_name AS patient_name, a.kind,
     a.severity, a.response_id, a.detail, a.status, a.raised_at, a.acknowledged_at,
-    s.full_name AS acknowledged_by_name, a.action_note
+    s.full_name AS acknowledged_by_name, a.action_note, a.item_id, a.answer_value,
+    p.phone AS patient_phone, p.emergency_name, p.emergency_phone
     FROM alert a JOIN patient p ON p.id = a.patient_id
     LEFT JOIN staff_user s ON s.id = a.acknowledged_by";
 
+/// What raises an alert: a flag of a response, at the severity the clinic's rules give it.
+pub(crate) struct Raise<'a> {
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub response_id: Uuid,
+    pub flag: &'a RaisedFlag,
+    pub severity: Severity,
+    pub at: DateTime<Utc>,
+}
+
 /// Raises the alert for one safety flag of a response, inside the response's transaction.
-pub(crate) async fn raise(
-    a: &mut Audited,
-    clinic_id: Uuid,
-    patient_id: Uuid,
-    response_id: Uuid,
-    f: &RaisedFlag,
-    at: DateTime<Utc>,
-) -> Result<Uuid> {
+pub(crate) async fn raise(a: &mut Audited, r: Raise<'_>) -> Result<Uuid> {
     let id = new_id();
+    let f = r.flag;
     exec!(
         tx(a.tx()),
         "INSERT INTO alert (id, clinic_id, patient_id, kind, severity, response_id, detail,
-            status, raised_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            status, raised_at, item_id, answer_value)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
         id,
-        clinic_id,
-        patient_id,
+        r.clinic_id,
+        r.patient_id,
         f.flag.as_str(),
-        f.severity.as_str(),
-        response_id,
+        r.severity.as_str(),
+        r.response_id,
         f.flag.describe(),
         AlertStatus::Open.as_str(),
-        at
+        r.at,
+        f.item,
+        f.value
     );
+    let patient_id = r.patient_id;
     // The row names the alert, never its severity or flag: those are the answer.
     a.record(
         AuditAction::AlertRaised,

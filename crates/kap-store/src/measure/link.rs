@@ -5,7 +5,7 @@ use super::outbox::{QueuedMessage, queue_message};
 use super::patient_in_clinic;
 use crate::audited::Audited;
 use crate::db::{exec, fetch_all, fetch_opt, scalar};
-use crate::error::{Result, StoreError, code, instrument};
+use crate::error::{Result, StoreError, code, instrument, opt_field};
 use crate::sealed::Sealer;
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +13,8 @@ use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::instruments::{Instrument, ResponseContext};
 use kap_domain::measure::Link;
 use kap_domain::measure::outbox::delivery;
-use kap_domain::messages::{TOKEN_SLOT, questionnaire_link};
+use kap_domain::messages::{Sender, TOKEN_SLOT, questionnaire_link};
+use kap_domain::person::Phone;
 use uuid::Uuid;
 
 /// A link to create, and how its message is delivered.
@@ -40,6 +41,7 @@ struct LinkRow {
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     used_at: Option<DateTime<Utc>>,
+    response_id: Option<Uuid>,
 }
 
 impl TryFrom<LinkRow> for Link {
@@ -55,12 +57,13 @@ impl TryFrom<LinkRow> for Link {
             created_at: r.created_at,
             expires_at: r.expires_at,
             used_at: r.used_at,
+            response_id: r.response_id,
         })
     }
 }
 
 const LINK_COLS: &str =
-    "id, clinic_id, patient_id, instrument, context, created_at, expires_at, used_at";
+    "id, clinic_id, patient_id, instrument, context, created_at, expires_at, used_at, response_id";
 
 /// Creates a link and queues its message inside an audited transaction; returns the link id
 /// and the raw token (stored only as its hash, and sealed beside its message).
@@ -70,14 +73,21 @@ pub(crate) async fn insert_link(
     l: &NewLink<'_>,
 ) -> Result<(Uuid, String)> {
     patient_in_clinic(a.tx(), l.clinic_id, l.patient_id).await?;
-    let (email, clinic_name) = fetch_opt!(
+    let (email, clinic_name, clinic_phone) = fetch_opt!(
         tx(a.tx()),
-        (Option<String>, String),
-        "SELECT p.email, c.name FROM patient p JOIN clinic c ON c.id = p.clinic_id
+        (Option<String>, String, Option<String>),
+        "SELECT p.email, c.name, c.phone FROM patient p JOIN clinic c ON c.id = p.clinic_id
          WHERE p.id = $1",
         l.patient_id
     )
     .ok_or(StoreError::NotFound)?;
+    let clinic_phone = opt_field(
+        "clinic",
+        l.clinic_id,
+        "phone",
+        clinic_phone.as_deref(),
+        Phone::parse,
+    )?;
     let token = random_hex(24);
     let id = new_id();
     let t = now();
@@ -96,8 +106,12 @@ pub(crate) async fn insert_link(
         t,
         t + l.valid_for
     );
+    let from = Sender {
+        clinic_name: &clinic_name,
+        phone: clinic_phone.as_ref(),
+    };
     let message = questionnaire_link(
-        &clinic_name,
+        from,
         l.instrument,
         &format!("{}/p/{TOKEN_SLOT}", l.public_url),
     );
@@ -193,6 +207,17 @@ impl Store {
         .into_iter()
         .map(|r| Ok((Link::try_from(r.link)?, r.full_name)))
         .collect()
+    }
+
+    /// Whether the response a link was answered with raised a safety alert (for the patient's
+    /// thank-you page: the crisis resources stay on it).
+    pub async fn response_raised_alert(&self, response_id: Uuid) -> Result<bool> {
+        Ok(scalar!(
+            db(&self.db),
+            i64,
+            "SELECT COUNT(*) FROM alert WHERE response_id = $1",
+            response_id
+        ) > 0)
     }
 
     /// How many links of a clinic are waiting for an answer.

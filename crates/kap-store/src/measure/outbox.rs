@@ -2,8 +2,8 @@
 //! attempts, and the one reminder for links still unanswered halfway through their life.
 
 use crate::audited::Audited;
-use crate::db::{exec, fetch_all};
-use crate::error::{Result, code, instrument};
+use crate::db::{exec, fetch_all, scalar_opt};
+use crate::error::{Conflict, Result, StoreError, code, instrument, opt_field};
 use crate::sealed::Sealer;
 use crate::{Store, new_id, now, token_hash};
 use chrono::{DateTime, Utc};
@@ -11,7 +11,9 @@ use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::measure::link::reminder_due;
 use kap_domain::measure::outbox::{MAX_DELIVERY_ATTEMPTS, delivery, take_link_tokens};
 use kap_domain::measure::{OutboxMessage, OutboxStatus};
-use kap_domain::messages::{PatientMessage, TOKEN_SLOT, fill_link, questionnaire_reminder};
+use kap_domain::messages::{PatientMessage, Sender, TOKEN_SLOT, fill_link, questionnaire_reminder};
+use kap_domain::person::Phone;
+use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
 /// A message to put in the outbox.
@@ -117,6 +119,8 @@ struct ReminderRow {
     created: DateTime<Utc>,
     expires: DateTime<Utc>,
     clinic_name: String,
+    clinic_phone: Option<String>,
+    clinic_time_zone: Option<String>,
 }
 
 impl Store {
@@ -185,15 +189,21 @@ impl Store {
     }
 
     /// Queues one reminder for every link that is still open after half its validity and has
-    /// not been reminded. Returns how many reminders were queued.
-    pub async fn queue_reminders(&self, email_enabled: bool) -> Result<usize> {
+    /// not been reminded. Times in it are in the clinic's zone (`default_tz` for a clinic that
+    /// has not set one). Returns how many reminders were queued.
+    pub async fn queue_reminders(
+        &self,
+        email_enabled: bool,
+        default_tz: TimeZone,
+    ) -> Result<usize> {
         let t = now();
         let due = fetch_all!(
             db(&self.db),
             ReminderRow,
             "SELECT l.id AS link, l.clinic_id AS clinic, l.patient_id AS patient, l.instrument,
                     p.email, l.created_at AS created, l.expires_at AS expires,
-                    c.name AS clinic_name
+                    c.name AS clinic_name, c.phone AS clinic_phone,
+                    c.time_zone AS clinic_time_zone
              FROM patient_link l JOIN patient p ON p.id = l.patient_id
              JOIN clinic c ON c.id = l.clinic_id
              WHERE l.used_at IS NULL AND l.reminded_at IS NULL AND l.expires_at > $1
@@ -206,7 +216,26 @@ impl Store {
                 continue;
             }
             let ins = instrument("patient link", r.link, &r.instrument)?;
-            let message = questionnaire_reminder(&r.clinic_name, ins, r.created, r.expires);
+            let phone = opt_field(
+                "clinic",
+                r.clinic,
+                "phone",
+                r.clinic_phone.as_deref(),
+                Phone::parse,
+            )?;
+            let tz = opt_field(
+                "clinic",
+                r.clinic,
+                "time_zone",
+                r.clinic_time_zone.as_deref(),
+                TimeZone::parse,
+            )?
+            .unwrap_or(default_tz);
+            let from = Sender {
+                clinic_name: &r.clinic_name,
+                phone: phone.as_ref(),
+            };
+            let message = questionnaire_reminder(from, ins, r.created, r.expires, tz);
             let actor = Actor {
                 clinic_id: Some(r.clinic),
                 ..Actor::system()
@@ -249,6 +278,40 @@ impl Store {
 }
 
 impl Store {
+    /// Marks a message that staff copied and sent themselves as sent: its sealed link is
+    /// dropped, so the copy kept here holds no usable link.
+    pub async fn mark_sent_by_hand(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<()> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let patient = scalar_opt!(
+            tx(a.tx()),
+            Option<Uuid>,
+            "SELECT patient_id FROM outbox WHERE id = $1 AND clinic_id = $2",
+            id,
+            clinic_id
+        )
+        .ok_or(StoreError::NotFound)?;
+        let n = exec!(
+            tx(a.tx()),
+            "UPDATE outbox SET status = $1, sent_at = $2, sealed_token = NULL
+             WHERE id = $3 AND status = $4",
+            OutboxStatus::Sent.as_str(),
+            now(),
+            id,
+            OutboxStatus::Manual.as_str()
+        );
+        if n == 0 {
+            return Err(Conflict::MessageNotManual.into());
+        }
+        a.record(
+            AuditAction::MessageSentByHand,
+            Subject::none()
+                .with_patient(patient)
+                .with_detail(format!("message {id}")),
+        )
+        .await?;
+        a.commit().await
+    }
+
     /// Seals the links of messages written before links were kept sealed: each token in a
     /// message's text moves into its seal (or, when its link is spent or expired, is marked
     /// removed), so no stored text holds a usable link. Runs with the migrations; returns how

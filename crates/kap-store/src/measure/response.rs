@@ -79,6 +79,8 @@ impl Store {
     /// in the same transaction (a second use finds it spent and stores nothing).
     pub async fn record_response(&self, actor: &Actor, r: NewResponse<'_>) -> Result<Recorded> {
         let t = r.answered_at;
+        // The clinic's rules give each alert its severity.
+        let settings = self.measurement_settings(r.clinic_id).await?;
         let mut a = self.audited_in(actor, r.clinic_id).await?;
         patient_in_clinic(a.tx(), r.clinic_id, r.patient_id).await?;
         let id = new_id();
@@ -148,7 +150,15 @@ impl Store {
         .await?;
         let mut alerts = vec![];
         for f in &r.scored.flags {
-            alerts.push(super::alert::raise(&mut a, r.clinic_id, r.patient_id, id, f, t).await?);
+            let raise = super::alert::Raise {
+                clinic_id: r.clinic_id,
+                patient_id: r.patient_id,
+                response_id: id,
+                flag: f,
+                severity: settings.severity_of(f),
+                at: t,
+            };
+            alerts.push(super::alert::raise(&mut a, raise).await?);
         }
         a.commit().await?;
         Ok(Recorded {

@@ -372,7 +372,10 @@ both_backends!(
             .await
             .expect("link");
         assert_eq!(
-            store.queue_reminders(false).await.expect("remind"),
+            store
+                .queue_reminders(false, kap_domain::time::TimeZone::UTC)
+                .await
+                .expect("remind"),
             0,
             "too early"
         );
@@ -386,9 +389,18 @@ both_backends!(
         .await
         .expect("age")
         .rows_affected());
-        assert_eq!(store.queue_reminders(false).await.expect("remind"), 1);
         assert_eq!(
-            store.queue_reminders(false).await.expect("remind"),
+            store
+                .queue_reminders(false, kap_domain::time::TimeZone::UTC)
+                .await
+                .expect("remind"),
+            1
+        );
+        assert_eq!(
+            store
+                .queue_reminders(false, kap_domain::time::TimeZone::UTC)
+                .await
+                .expect("remind"),
             0,
             "only once"
         );

@@ -12,17 +12,20 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
+use kap_domain::instruments::Severity;
 use kap_domain::measure::MeasurementSettings;
-use kap_domain::person::{Message, ShortText};
+use kap_domain::person::{Message, Phone, ShortText, optional};
+use kap_domain::time::TimeZone;
+use kap_store::clinic::ClinicDetails;
 use std::collections::BTreeMap;
 
 #[derive(Template)]
 #[template(path = "admin/clinic.html")]
 struct ClinicPage {
     shell: Shell,
-    clinic_name: String,
-    crisis_resources: String,
+    clinic: ClinicForm,
     errors: FieldErrors,
+    severities: Vec<(&'static str, &'static str)>,
     /// The measurement settings form's values, by field: as stored, or as typed when the form
     /// came back with errors.
     values: BTreeMap<String, String>,
@@ -34,6 +37,39 @@ impl ClinicPage {
     fn value(&self, field: &str) -> String {
         self.values.get(field).cloned().unwrap_or_default()
     }
+
+    /// The settings form's problems, each named by its field's label.
+    fn protocol_problems(&self) -> Vec<(String, String)> {
+        self.protocol_errors
+            .iter()
+            .map(|e| (field_label(&e.field), e.message.clone()))
+            .collect()
+    }
+}
+
+/// The label people read for a field of the measurement settings form.
+fn field_label(field: &str) -> String {
+    let fixed = match field {
+        "alert_escalation_minutes" => Some("Escalate unacknowledged safety alerts after"),
+        "link_valid_hours" => Some("Patient links stay valid for"),
+        "phq9_item9_severity_1" => Some("PHQ-9 item 9 answered “Several days”"),
+        "phq9_item9_severity_2" => Some("PHQ-9 item 9 answered “More than half the days”"),
+        "phq9_item9_severity_3" => Some("PHQ-9 item 9 answered “Nearly every day”"),
+        "risk_unanswered_severity" => Some("A risk question left unanswered"),
+        _ => None,
+    };
+    if let Some(l) = fixed {
+        return l.to_owned();
+    }
+    let rule = |suffix: &str, what: &str| {
+        let code = field.strip_suffix(suffix)?;
+        let ins = kap_domain::instruments::by_code(code)?;
+        Some(format!("{} {what}", ins.name))
+    };
+    rule("_response", "response")
+        .or_else(|| rule("_remission", "remission"))
+        .or_else(|| rule("_worsening", "worsening"))
+        .unwrap_or_else(|| field.to_owned())
 }
 
 /// One instrument's outcome rules as the settings form shows them.
@@ -88,7 +124,8 @@ fn rule_rows(values: &BTreeMap<String, String>) -> Vec<RuleRow> {
 /// What the page shows besides the stored clinic.
 struct Shown<'a> {
     notice: Option<&'a str>,
-    clinic: Option<(String, String)>,
+    /// The clinic's details as typed, when that form came back with errors.
+    clinic: Option<ClinicForm>,
     errors: FieldErrors,
     values: Option<BTreeMap<String, String>>,
     protocol_errors: FieldErrors,
@@ -96,11 +133,16 @@ struct Shown<'a> {
 }
 
 async fn clinic_page(st: &AppState, staff: &Staff, s: Shown<'_>) -> AppResult<Response> {
-    let (name, crisis) = match s.clinic {
+    let clinic = match s.clinic {
         Some(typed) => typed,
         None => {
             let c = st.store.clinic(staff.clinic_id()).await?;
-            (c.name, c.crisis_resources)
+            ClinicForm {
+                name: c.name,
+                crisis_resources: c.crisis_resources,
+                phone: c.phone.map(String::from).unwrap_or_default(),
+                time_zone: c.time_zone.map(|z| z.name().to_owned()).unwrap_or_default(),
+            }
         }
     };
     let values = match s.values {
@@ -110,9 +152,12 @@ async fn clinic_page(st: &AppState, staff: &Staff, s: Shown<'_>) -> AppResult<Re
     Ok(render(
         &ClinicPage {
             shell: Shell::staff(staff, "Clinic settings", "staff").with_notice(s.notice),
-            clinic_name: name,
-            crisis_resources: crisis,
+            clinic,
             errors: s.errors,
+            severities: Severity::ALL
+                .iter()
+                .map(|x| (x.as_str(), x.label()))
+                .collect(),
             rules: rule_rows(&values),
             values,
             protocol_errors: s.protocol_errors,
@@ -137,12 +182,17 @@ pub(super) async fn show(
     clinic_page(&st, &staff, shown).await
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 pub(super) struct ClinicForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
     crisis_resources: String,
+    #[serde(default)]
+    phone: String,
+    /// An IANA name; empty: the installation's zone.
+    #[serde(default)]
+    time_zone: String,
 }
 
 pub(super) async fn update(
@@ -153,17 +203,25 @@ pub(super) async fn update(
     let mut errors = FieldErrors::new();
     let name = errors.check("name", ShortText::parse(&form.name));
     let crisis = errors.check("crisis_resources", Message::parse(&form.crisis_resources));
-    match (name, crisis) {
-        (Some(n), Some(c)) if errors.is_empty() => {
+    let phone = errors.check("phone", optional(&form.phone, Phone::parse));
+    let zone = errors.check("time_zone", optional(&form.time_zone, TimeZone::parse));
+    match (name, crisis, phone, zone) {
+        (Some(n), Some(c), Some(phone), Some(time_zone)) if errors.is_empty() => {
+            let details = ClinicDetails {
+                name: n.as_str(),
+                crisis_resources: c.as_str(),
+                phone: phone.as_ref(),
+                time_zone,
+            };
             st.store
-                .update_clinic(&staff.actor(), staff.clinic_id(), n.as_str(), c.as_str())
+                .update_clinic(&staff.actor(), staff.clinic_id(), &details)
                 .await?;
             Ok(see_other("/admin/clinic?notice=saved"))
         }
         _ => {
             let shown = Shown {
                 notice: None,
-                clinic: Some((form.name, form.crisis_resources)),
+                clinic: Some(form),
                 errors,
                 values: None,
                 protocol_errors: FieldErrors::new(),

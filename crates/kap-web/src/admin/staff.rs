@@ -7,7 +7,7 @@ use crate::http::auth::hash_password_blocking;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::{AppError, AppResult, conflict_words};
 use crate::http::extract::{Empty, NoticeQuery, parse_id, see_other};
-use crate::http::view::{Shell, render, when};
+use crate::http::view::{Shell, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -153,7 +153,7 @@ struct MemberPage {
 
 impl MemberPage {
     fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        when(t)
+        self.shell.when(t)
     }
 }
 

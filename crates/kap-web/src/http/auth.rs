@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request};
 use kap_domain::audit::{Actor, ActorKind};
 use kap_domain::permission::{Action, Role, allows};
+use kap_domain::time::TimeZone;
 use kap_store::session::Principal;
 use std::net::SocketAddr;
 
@@ -66,6 +67,8 @@ pub struct Staff {
     pub address: Option<String>,
     pub session_token: Option<String>,
     pub kind: ActorKind,
+    /// The time zone times are shown in: the clinic's, or the installation's.
+    pub tz: TimeZone,
 }
 
 impl Staff {
@@ -131,9 +134,11 @@ pub(crate) async fn authenticate(
         st.store
             .session_principal(&token, st.config.session)
             .await?
-    };
+    }
+    .ok_or(missing)?;
     Ok(Staff {
-        principal: principal.ok_or(missing)?,
+        tz: principal.clinic_time_zone.unwrap_or(st.config.time_zone),
+        principal,
         address,
         session_token: (!api).then_some(token),
         kind: if api {

@@ -55,6 +55,9 @@ pub fn conflict_words(c: &Conflict) -> String {
         }
         Conflict::LinkSpent => "This link has already been used or has expired.".into(),
         Conflict::AlertAlreadyAcknowledged => "This alert has already been acknowledged.".into(),
+        Conflict::MessageNotManual => {
+            "This message is sent by email, or was marked sent already.".into()
+        }
     }
 }
 

@@ -7,12 +7,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use kap_domain::permission::Action;
+use kap_domain::time::TimeZone;
 use sha2::{Digest, Sha384};
 use std::sync::LazyLock;
 
 pub const HTMX_PATH: &str = "/static/htmx-2.0.11.min.js";
 const HTMX: &[u8] = include_bytes!("../../static/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../../static/style.css");
+pub const COPY_JS_PATH: &str = "/static/copy.js";
+const COPY_JS: &[u8] = include_bytes!("../../static/copy.js");
 
 fn sri(bytes: &[u8]) -> String {
     format!(
@@ -24,6 +27,7 @@ fn sri(bytes: &[u8]) -> String {
 /// Subresource-integrity hashes of the vendored files, computed from the bytes we serve.
 pub static HTMX_SRI: LazyLock<String> = LazyLock::new(|| sri(HTMX));
 pub static CSS_SRI: LazyLock<String> = LazyLock::new(|| sri(CSS));
+pub static COPY_JS_SRI: LazyLock<String> = LazyLock::new(|| sri(COPY_JS));
 /// A short content hash for cache-busting the stylesheet URL.
 pub static CSS_VERSION: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha384::digest(CSS)[..6]));
 
@@ -31,6 +35,7 @@ pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>)
     let (body, kind): (&'static [u8], &str) = match name.as_str() {
         "style.css" => (CSS, "text/css; charset=utf-8"),
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "copy.js" => (COPY_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut r = body.into_response();
@@ -67,6 +72,8 @@ pub struct Shell {
     pub htmx_sri: &'static str,
     pub css_sri: &'static str,
     pub css_version: &'static str,
+    /// The time zone the page's times are in.
+    pub tz: TimeZone,
 }
 
 impl Shell {
@@ -83,6 +90,7 @@ impl Shell {
                 outbox: staff.may(Action::ReadOutbox),
             }),
             csrf: staff.csrf_token().to_owned(),
+            tz: staff.tz,
             notice: None,
             htmx_sri: HTMX_SRI.as_str(),
             css_sri: CSS_SRI.as_str(),
@@ -96,6 +104,7 @@ impl Shell {
             section: "",
             user: None,
             csrf,
+            tz: TimeZone::UTC,
             notice: None,
             htmx_sri: HTMX_SRI.as_str(),
             css_sri: CSS_SRI.as_str(),
@@ -111,6 +120,11 @@ impl Shell {
 
     pub fn is(&self, section: &str) -> bool {
         self.section == section
+    }
+
+    /// A time as this page shows it: in its clinic's zone, with the zone's abbreviation.
+    pub fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        self.tz.format(t)
     }
 }
 
@@ -128,6 +142,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
             "Questionnaire link created. It is in the outbox (sent by email where configured)."
         }
         "alert-acknowledged" => "Alert acknowledged.",
+        "message-sent" => "Marked as sent.",
         _ => return None,
     })
 }
@@ -187,9 +202,4 @@ pub fn page_or_part<P: Template, F: Template>(
 /// Renders a partial template to HTML for embedding in another capability's page.
 pub fn fragment<T: Template>(t: &T) -> Result<String, crate::http::error::AppError> {
     t.render().map_err(|e| crate::http::error::internal(&e))
-}
-
-/// Dates and times as the pages show them (UTC until clinics get a time zone setting).
-pub fn when(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }

@@ -6,7 +6,7 @@ use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::{AppError, AppResult, conflict_words};
 use crate::http::extract::{NoticeQuery, opt_id, parse_id, see_other, split_page};
-use crate::http::view::{Shell, render, when};
+use crate::http::view::{Shell, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,7 +32,7 @@ struct ListPage {
 
 impl ListPage {
     fn when(&self, i: &Inquiry) -> String {
-        when(&i.created_at)
+        self.shell.when(&i.created_at)
     }
 }
 
@@ -95,7 +95,7 @@ struct DetailPage {
 
 impl DetailPage {
     fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        when(t)
+        self.shell.when(t)
     }
 }
 

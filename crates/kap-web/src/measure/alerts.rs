@@ -6,7 +6,7 @@ use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, see_other};
-use crate::http::view::{fragment, when};
+use crate::http::view::fragment;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -15,6 +15,7 @@ use kap_domain::alert::{Alert, AlertStatus};
 use kap_domain::measure::MeasurementSettings;
 use kap_domain::permission::Action;
 use kap_domain::person::Message;
+use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
 /// An alert as the pages show it.
@@ -26,15 +27,19 @@ pub struct AlertView {
     pub acknowledged: String,
 }
 
-fn views(alerts: Vec<Alert>, settings: &MeasurementSettings) -> Vec<AlertView> {
+fn views(alerts: Vec<Alert>, settings: &MeasurementSettings, tz: TimeZone) -> Vec<AlertView> {
     let now = kap_store::now();
     alerts
         .into_iter()
         .map(|a| AlertView {
             open: a.status == AlertStatus::Open,
             escalated: a.escalated(now, settings.escalate_after()),
-            raised: when(&a.raised_at),
-            acknowledged: a.acknowledged_at.as_ref().map(when).unwrap_or_default(),
+            raised: tz.format(&a.raised_at),
+            acknowledged: a
+                .acknowledged_at
+                .as_ref()
+                .map(|t| tz.format(t))
+                .unwrap_or_default(),
             alert: a,
         })
         .collect()
@@ -60,7 +65,7 @@ pub async fn home_part(st: &AppState, staff: &Staff) -> AppResult<Option<String>
         .open_alerts(&staff.actor(), staff.clinic_id())
         .await?;
     fragment(&AlertsPart {
-        alerts: views(open, &settings),
+        alerts: views(open, &settings, staff.tz),
         csrf: staff.csrf_token().to_owned(),
         home: true,
     })
@@ -79,7 +84,7 @@ pub(super) async fn chart_part(
     }
     let alerts = st.store.alerts_of(staff.clinic_id(), patient).await?;
     fragment(&AlertsPart {
-        alerts: views(alerts, settings),
+        alerts: views(alerts, settings, staff.tz),
         csrf: staff.csrf_token().to_owned(),
         home: false,
     })

@@ -6,12 +6,13 @@ use super::svg::{ChartPoint, TrajectoryChart, trajectory_svg};
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::error::AppResult;
-use crate::http::view::{fragment, when};
+use crate::http::view::fragment;
 use askama::Template;
 use kap_domain::instruments::outcome::{Outcome, outcome_of};
 use kap_domain::instruments::{self, Answers, Instrument, ResponseContext};
 use kap_domain::measure::{LinkState, MeasurementSettings, QuestionnaireResponse, Schedule};
 use kap_domain::permission::Action;
+use kap_domain::time::TimeZone;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -65,6 +66,7 @@ pub fn trajectories(
     responses: &[QuestionnaireResponse],
     answers: &BTreeMap<Uuid, Answers>,
     settings: &MeasurementSettings,
+    tz: TimeZone,
 ) -> Vec<Trajectory> {
     let mut out = vec![];
     for ins in instruments::ALL.iter().copied() {
@@ -100,7 +102,7 @@ pub fn trajectories(
             .rev()
             .map(|r| TrajectoryRow {
                 id: r.id,
-                when: when(&r.answered_at),
+                when: tz.format(&r.answered_at),
                 context: r.context.label(),
                 total: match (r.total, r.complete) {
                     (Some(t), _) => t.to_string(),
@@ -150,12 +152,15 @@ pub async fn chart_part(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<Str
     let may_send = staff.may(Action::SendQuestionnaire);
     let (trajectories, statuses) = if staff.may(Action::ReadResponses) {
         let (responses, answers) = st.store.responses_of(&staff.actor(), clinic, id).await?;
-        (Some(trajectories(&responses, &answers, &settings)), vec![])
+        (
+            Some(trajectories(&responses, &answers, &settings, staff.tz)),
+            vec![],
+        )
     } else if may_send {
         let s = st.store.response_status_of(clinic, id).await?;
         let done = s
             .into_iter()
-            .map(|(ins, at, complete)| (ins.name, when(&at), complete))
+            .map(|(ins, at, complete)| (ins.name, staff.tz.format(&at), complete))
             .collect();
         (None, done)
     } else {
@@ -170,13 +175,13 @@ pub async fn chart_part(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<Str
             .into_iter()
             .map(|l| {
                 let state = match l.state(now) {
-                    LinkState::Answered(u) => format!("answered {}", when(&u)),
+                    LinkState::Answered(u) => format!("answered {}", staff.tz.format(&u)),
                     LinkState::ExpiredUnanswered => "expired unanswered".to_owned(),
                     LinkState::Waiting { expires_at } => {
-                        format!("waiting, expires {}", when(&expires_at))
+                        format!("waiting, expires {}", staff.tz.format(&expires_at))
                     }
                 };
-                (l.instrument.name, when(&l.created_at), state)
+                (l.instrument.name, staff.tz.format(&l.created_at), state)
             })
             .collect();
         (links, st.store.schedules_of(clinic, id).await?)

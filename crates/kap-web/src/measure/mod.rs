@@ -15,7 +15,7 @@ use crate::http::Routes;
 use crate::http::error::{AppError, AppResult};
 use kap_domain::instruments::{self, Instrument};
 use kap_domain::permission::Action::{
-    EnterResponse, HandleAlerts, ReadOutbox, ReadResponses, SendQuestionnaire,
+    EnterResponse, HandleAlerts, ReadOutbox, ReadResponses, SendQuestionnaire, WorkOutbox,
 };
 use utoipa_axum::routes;
 
@@ -52,6 +52,11 @@ pub fn router() -> Routes {
             alerts::acknowledge,
         )
         .get("/outbox", Needs(ReadOutbox), outbox::page)
+        .post(
+            "/outbox/{message}/sent",
+            Needs(WorkOutbox),
+            outbox::mark_sent,
+        )
         .api(SendQuestionnaire, routes!(api::list_instruments))
         .api(ReadResponses, routes!(api::list_responses))
         .api(EnterResponse, routes!(api::create_response))

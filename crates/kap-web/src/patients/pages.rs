@@ -7,7 +7,7 @@ use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::AppResult;
 use crate::http::extract::{NoticeQuery, opt_id, parse_id, see_other, split_page};
-use crate::http::view::{Hx, Shell, page_or_part, render, when};
+use crate::http::view::{Hx, Shell, page_or_part, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -19,6 +19,7 @@ use kap_domain::patient::{
 };
 use kap_domain::permission::Action;
 use kap_domain::person::{PreferredContact, Sex};
+use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
 const PAGE: i64 = 25;
@@ -185,11 +186,11 @@ struct MeasurementRow {
 }
 
 /// Weight and height rows, each with a BMI where a height is known.
-fn measurement_rows(ms: &[BodyMeasurementRecord]) -> Vec<MeasurementRow> {
+fn measurement_rows(ms: &[BodyMeasurementRecord], tz: TimeZone) -> Vec<MeasurementRow> {
     ms.iter()
         .zip(bmi_series(ms))
         .map(|(m, bmi)| MeasurementRow {
-            when: when(&m.measured_at),
+            when: tz.format(&m.measured_at),
             weight: m
                 .weight
                 .map(|w| format!("{} kg", w.kg_text()))
@@ -225,7 +226,7 @@ async fn chart(
         &ChartPage {
             shell: Shell::staff(staff, d.full_name.to_string(), "patients").with_notice(notice),
             age: d.date_of_birth.age_on(chrono::Utc::now().date_naive()),
-            measurements: measurement_rows(&ms),
+            measurements: measurement_rows(&ms, staff.tz),
             patient_id: id,
             d,
             measure,

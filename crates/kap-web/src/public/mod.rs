@@ -21,6 +21,7 @@ pub fn router() -> Routes {
         .get("/contact/thanks", Public, contact::thanks)
         .get("/p/{token}", Public, link::show)
         .post("/p/{token}", Public, link::submit)
+        .get("/p/{token}/done", Public, link::done)
 }
 
 async fn healthz() -> &'static str {

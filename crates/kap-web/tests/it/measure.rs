@@ -33,12 +33,18 @@ fn phq9_fields(values: [&'static str; 9]) -> Vec<(String, String)> {
     v
 }
 
+/// Posts a patient's answers as a browser does: a redirect is followed to the page it names.
 async fn post_link(app: &TestApp, token: &str, fields: &[(String, String)]) -> Reply {
     let refs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    app.post_raw(&format!("/p/{token}"), None, &refs).await
+    let r = app.post_raw(&format!("/p/{token}"), None, &refs).await;
+    if r.status == StatusCode::SEE_OTHER {
+        assert_eq!(r.location(), format!("/p/{token}/done"));
+        return app.get(r.location(), None).await;
+    }
+    r
 }
 
 #[tokio::test]
@@ -80,15 +86,21 @@ async fn phq9_item9_positive_raises_alert_before_response_returns() {
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].severity, Severity::Urgent);
 
-    // Single use.
-    assert_eq!(
-        app.get(&format!("/p/{token}"), None).await.status,
-        StatusCode::GONE
-    );
-    assert_eq!(
-        post_link(&app, &token, &phq9_fields(["0"; 9])).await.status,
-        StatusCode::GONE
-    );
+    // Single use: the link now leads to its thank-you page (crisis resources still there, after
+    // a reload or the back button), never to the form, and a second sending stores nothing.
+    let again = app.get(&format!("/p/{token}"), None).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location(), format!("/p/{token}/done"));
+    let done = app.get(again.location(), None).await;
+    assert!(done.body.contains("Please reach out now") && !done.body.contains("<form"));
+    let resent = post_link(&app, &token, &phq9_fields(["0"; 9])).await;
+    assert!(resent.body.contains("Please reach out now"));
+    let (rows, _) = app
+        .store
+        .responses_of(&Actor::system(), app.clinic, patient)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "the second sending stored nothing");
 
     // The prescriber sees it on the home page and acknowledges it with a note.
     let pres = app.browser(Role::Prescriber).await;
@@ -402,6 +414,10 @@ async fn protocol_is_a_clinic_setting_and_old_alerts_escalate_visibly() {
             &[
                 ("alert_escalation_minutes", "30"),
                 ("link_valid_hours", "48"),
+                ("phq9_item9_severity_1", "urgent"),
+                ("phq9_item9_severity_2", "urgent"),
+                ("phq9_item9_severity_3", "critical"),
+                ("risk_unanswered_severity", "high"),
                 ("phq9_response", "50"),
                 ("phq9_remission", "4"),
                 ("phq9_worsening", "5"),

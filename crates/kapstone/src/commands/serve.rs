@@ -54,6 +54,8 @@ pub async fn serve(config: &Config, store: Store, demo: Option<DemoLogins>) -> R
         public_url: config.public_base(),
         email_enabled: mail.is_some(),
         trusted_proxies,
+        time_zone: kap_domain::time::TimeZone::parse(&config.time_zone)
+            .map_err(|e| anyhow::anyhow!("time_zone: {e}"))?,
         session: SessionPolicy {
             idle: chrono::Duration::minutes(config.session_idle_minutes),
             absolute: chrono::Duration::hours(config.session_absolute_hours),

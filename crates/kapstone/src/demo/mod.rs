@@ -79,14 +79,14 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let mut rng = Rng(seed);
     let clinic = store.default_clinic().await?;
     let system = Actor::system();
-    store
-        .update_clinic(
-            &system,
-            clinic.id,
-            "Riverside KAP Clinic (demo)",
-            &clinic.crisis_resources,
-        )
-        .await?;
+    let phone = kap_domain::person::Phone::parse("+1 555 0100 4000")?;
+    let details = kap_store::clinic::ClinicDetails {
+        name: "Riverside KAP Clinic (demo)",
+        crisis_resources: &clinic.crisis_resources,
+        phone: Some(&phone),
+        time_zone: Some(kap_domain::time::TimeZone::parse("America/New_York")?),
+    };
+    store.update_clinic(&system, clinic.id, &details).await?;
     let password = format!(
         "{}-{}-{}-{}",
         rng.pick(WORDS),

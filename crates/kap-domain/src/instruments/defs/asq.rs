@@ -87,5 +87,6 @@ pub static ASQ: Instrument = Instrument {
     // clinical.md §11: "Offered by NIMH as a free resource (a US federal work)".
     licence: "Free resource from the US National Institute of Mental Health (a US federal work); item text is published in the NIMH ASQ toolkit.",
     attribution: "Ask Suicide-Screening Questions (ASQ), National Institute of Mental Health (NIMH).",
+    screen_positive_from: None,
     source: "clinical.md §11 (items, result rules, licence), §5.2 (why not the C-SSRS)",
 };

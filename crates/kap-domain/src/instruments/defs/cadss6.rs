@@ -39,5 +39,6 @@ pub static CADSS6: Instrument = Instrument {
     loinc_total: None,
     licence: "Treat as copyrighted (Bremner / Emory; licence route UNCONFIRMED). Score entry only: item text is not reproduced.",
     attribution: "CADSS: Bremner et al. CADSS-6 item selection: Rodrigues et al., J Affect Disord 2021 (not yet validated prospectively).",
+    screen_positive_from: None,
     source: "clinical.md §5.1 (CADSS and CADSS-6 scoring, no cut-offs), §5.2 (licence), §5.3 (no LOINC)",
 };

@@ -110,5 +110,6 @@ pub static GAD7: Instrument = Instrument {
     loinc_total: Some("70274-6"),
     licence: phq9::PFIZER_LICENCE,
     attribution: phq9::PFIZER_ATTRIBUTION,
+    screen_positive_from: None,
     source: "clinical.md §5.1 (scoring, bands), §5.2 (licence), §5.3 (LOINC)",
 };

@@ -71,5 +71,6 @@ pub static MADRS: Instrument = Instrument {
     // clinical.md §5.2.
     licence: "Copyrighted (commonly attributed to S. Montgomery); permission terms UNCONFIRMED. Score entry only: item and anchor text are not reproduced.",
     attribution: "Montgomery SA, Åsberg M (1979). Severity bands: Snaith et al. (1986) convention.",
+    screen_positive_from: None,
     source: "clinical.md §5.1 (scoring, band convention), §5.2 (licence), §5.3 (no LOINC)",
 };

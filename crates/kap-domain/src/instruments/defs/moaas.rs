@@ -47,5 +47,6 @@ pub static MOAAS: Instrument = Instrument {
     // clinical.md §5.2.
     licence: "Published scale (Chernik 1990); licence status UNCONFIRMED. The anchors are short and widely reproduced; verify before relying on them.",
     attribution: "Chernik DA et al., 1990.",
+    screen_positive_from: None,
     source: "clinical.md §5.1 (anchors), §5.2 (licence), §5.3 (no LOINC)",
 };

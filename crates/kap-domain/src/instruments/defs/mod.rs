@@ -36,35 +36,47 @@ pub static ALL: &[&Instrument] = &[
 /// not: a safety answer must never be lost because another item was skipped.
 ///
 /// * PHQ-9 item 9 above 0 → [`Flag::Phq9SelfHarm`], severity by [`Flag::severity`]
-///   (clinical.md §5.1 "any non-zero answer should trigger clinician review", §11).
+///   (clinical.md §5.1 "any non-zero answer should trigger clinician review", §11); item 9
+///   unanswered → [`Flag::Phq9Item9Unanswered`].
 /// * ASQ item 5 (acuity) yes → [`Flag::AsqAcutePositive`] only; otherwise any yes to items 1–4
-///   → [`Flag::AsqPositive`] (clinical.md §11 "Result").
+///   → [`Flag::AsqPositive`] (clinical.md §11 "Result"); any asked question unanswered →
+///   [`Flag::AsqUnanswered`] as well (the tool sheet treats a refusal as positive).
 /// * No other instrument raises flags.
 pub(super) fn flags(ins: &Instrument, answers: &Answers) -> Vec<RaisedFlag> {
-    let raise = |flag: Flag, value: i32| RaisedFlag {
+    let raise = |flag: Flag, item: &'static str, value: Option<i32>| RaisedFlag {
         flag,
+        item: Some(item),
+        value,
         severity: flag.severity(value),
     };
+    let mut out = vec![];
     if ins.code == phq9::PHQ9.code {
-        answers
-            .get(phq9::SELF_HARM_ITEM)
-            .copied()
-            .filter(|v| *v > 0)
-            .map(|v| raise(Flag::Phq9SelfHarm, v))
-            .into_iter()
-            .collect()
+        match answers.get(phq9::SELF_HARM_ITEM).copied() {
+            Some(v) if v > 0 => out.push(raise(Flag::Phq9SelfHarm, phq9::SELF_HARM_ITEM, Some(v))),
+            Some(_) => {}
+            None => out.push(raise(Flag::Phq9Item9Unanswered, phq9::SELF_HARM_ITEM, None)),
+        }
     } else if ins.code == asq::ASQ.code {
         let yes = |id: &str| answers.get(id) == Some(&asq::YES);
         if yes(asq::ACUITY_ITEM) {
-            vec![raise(Flag::AsqAcutePositive, asq::YES)]
-        } else if asq::SCREENING_ITEMS.iter().any(|id| yes(id)) {
-            vec![raise(Flag::AsqPositive, asq::YES)]
-        } else {
-            vec![]
+            out.push(raise(
+                Flag::AsqAcutePositive,
+                asq::ACUITY_ITEM,
+                Some(asq::YES),
+            ));
+        } else if let Some(id) = asq::SCREENING_ITEMS.iter().find(|id| yes(id)) {
+            out.push(raise(Flag::AsqPositive, id, Some(asq::YES)));
         }
-    } else {
-        vec![]
+        // Every question that was asked must have an answer; a skipped one counts as positive.
+        if let Some(item) = ins
+            .items
+            .iter()
+            .find(|i| super::is_shown(i, answers) && !answers.contains_key(i.id))
+        {
+            out.push(raise(Flag::AsqUnanswered, item.id, None));
+        }
     }
+    out
 }
 
 /// The result of a screen (ASQ, clinical.md §11): "acute positive" when the acuity question is
@@ -74,10 +86,10 @@ pub(super) fn screen_result(ins: &Instrument, answers: &Answers) -> &'static str
     let raised = flags(ins, answers);
     if raised.iter().any(|f| f.flag == Flag::AsqAcutePositive) {
         "acute positive"
-    } else if raised.is_empty() {
-        "negative"
-    } else {
+    } else if raised.iter().any(|f| f.flag.is_risk_answer()) {
         "positive"
+    } else {
+        "negative"
     }
 }
 

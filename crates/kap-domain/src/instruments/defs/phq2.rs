@@ -2,8 +2,10 @@
 //!
 //! Total LOINC 55758-7: clinical.md §5.3. Licence: clinical.md §5.2 (the PHQ family).
 //!
-//! Bands: clinical.md gives no PHQ-2 cut-off or severity band, so there are none here (`band()`
-//! is `None` for every total). A screening cut-off can be added once it is in the reference.
+//! Bands: clinical.md gives no PHQ-2 severity band, so there are none here (`band()` is `None`
+//! for every total). Screen: a total of 3 or more is a positive screen — go on to the full PHQ-9
+//! or a clinical interview (clinical.md §5.1, Kroenke 2003: sensitivity 83 %, specificity 92 %
+//! for major depression).
 
 use super::phq9;
 use crate::instruments::{Administration, Instrument, Scoring};
@@ -25,5 +27,7 @@ pub static PHQ2: Instrument = Instrument {
     loinc_total: Some("55758-7"),
     licence: phq9::PFIZER_LICENCE,
     attribution: phq9::PFIZER_ATTRIBUTION,
+    // clinical.md §5.1: "score >= 3 = positive screen".
+    screen_positive_from: Some(3),
     source: "clinical.md §5.1 (PHQ-9 item scoring), §5.2 (licence), §5.3 (LOINC)",
 };

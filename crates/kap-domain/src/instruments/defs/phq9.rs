@@ -179,6 +179,7 @@ pub static PHQ9: Instrument = Instrument {
     loinc_total: Some("44261-6"),
     licence: PFIZER_LICENCE,
     attribution: PFIZER_ATTRIBUTION,
+    screen_positive_from: None,
     source: "clinical.md §5.1 (scoring, bands), §5.2 (licence), §5.3 (LOINC), §11 (item 9)",
 };
 

@@ -154,6 +154,7 @@ pub static QIDS_SR16: Instrument = Instrument {
     // licence wording UNCONFIRMED.
     licence: "Freely available (Brain-CODE); distributed via ids-qids.org. Exact licence wording UNCONFIRMED.",
     attribution: "Rush AJ, Trivedi MH, Ibrahim HM, et al. The 16-item Quick Inventory of Depressive Symptomatology (QIDS), clinician rating (QIDS-C), and self-report (QIDS-SR). Biological Psychiatry 2003. www.ids-qids.org",
+    screen_positive_from: None,
     source: "clinical.md §5.1 (scoring, groups, bands), §5.2 (licence), §5.3 (no LOINC)",
 };
 

@@ -85,8 +85,13 @@ fn check_band_table(ins: &Instrument, table: &[(i32, &str)]) -> Outcome {
     Ok(())
 }
 
-fn raised(flag: Flag, severity: Severity) -> Vec<RaisedFlag> {
-    vec![RaisedFlag { flag, severity }]
+fn raised(flag: Flag, severity: Severity) -> Vec<(Flag, Severity)> {
+    vec![(flag, severity)]
+}
+
+/// The flags raised, with the severity the default rule gives them.
+fn kinds(flags: &[RaisedFlag]) -> Vec<(Flag, Severity)> {
+    flags.iter().map(|f| (f.flag, f.severity)).collect()
 }
 
 // ---------------------------------------------------------------- structure of every definition
@@ -371,7 +376,10 @@ fn phq9_item_9_flag_is_raised_even_when_the_rest_is_unanswered() -> Outcome {
     assert!(!s.complete);
     assert_eq!(s.missing.len(), 8);
     assert_eq!(s.total, None);
-    assert_eq!(s.flags, raised(Flag::Phq9SelfHarm, Severity::Urgent));
+    assert_eq!(
+        kinds(&s.flags),
+        raised(Flag::Phq9SelfHarm, Severity::Urgent)
+    );
     Ok(())
 }
 
@@ -381,7 +389,7 @@ fn phq9_item_9_several_days_is_high_and_nearly_every_day_is_urgent() -> Outcome 
     let mut by_answer = vec![];
     for v in 0..=3 {
         a.insert("9".into(), v);
-        by_answer.push(score(&PHQ9, &a)?.flags);
+        by_answer.push(kinds(&score(&PHQ9, &a)?.flags));
     }
     assert_eq!(by_answer[0], vec![], "not at all: no flag");
     assert_eq!(by_answer[1], raised(Flag::Phq9SelfHarm, Severity::High));
@@ -630,7 +638,14 @@ fn asq_a_yes_without_question_5_is_incomplete_but_already_flagged() -> Outcome {
     assert!(!s.complete);
     assert_eq!(s.missing, ["5"]);
     assert_eq!(s.screen, None);
-    assert_eq!(s.flags, raised(Flag::AsqPositive, Severity::Urgent));
+    // A yes, and question 5 not (yet) answered: the tool sheet counts a refusal as positive.
+    assert_eq!(
+        kinds(&s.flags),
+        vec![
+            (Flag::AsqPositive, Severity::Urgent),
+            (Flag::AsqUnanswered, Severity::High)
+        ]
+    );
     Ok(())
 }
 
@@ -638,7 +653,13 @@ fn asq_a_yes_without_question_5_is_incomplete_but_already_flagged() -> Outcome {
 fn asq_a_single_yes_is_flagged_before_the_other_questions_are_answered() -> Outcome {
     let s = score(&ASQ, &answers(&[("1", 1)]))?;
     assert_eq!(s.missing, ["2", "3", "4", "5"]);
-    assert_eq!(s.flags, raised(Flag::AsqPositive, Severity::Urgent));
+    assert_eq!(
+        kinds(&s.flags),
+        vec![
+            (Flag::AsqPositive, Severity::Urgent),
+            (Flag::AsqUnanswered, Severity::High)
+        ]
+    );
     Ok(())
 }
 
@@ -650,7 +671,7 @@ fn asq_yes_then_no_to_question_5_is_a_non_acute_positive() -> Outcome {
         let s = score(&ASQ, &a)?;
         assert!(s.complete);
         assert_eq!(s.screen, Some("positive"), "yes to {yes}");
-        assert_eq!(s.flags, raised(Flag::AsqPositive, Severity::Urgent));
+        assert_eq!(kinds(&s.flags), raised(Flag::AsqPositive, Severity::Urgent));
     }
     Ok(())
 }
@@ -660,7 +681,10 @@ fn asq_yes_to_question_5_is_acute_positive_and_only_that_flag() -> Outcome {
     let a = answers(&[("1", 1), ("2", 1), ("3", 1), ("4", 1), ("5", 1)]);
     let s = score(&ASQ, &a)?;
     assert_eq!(s.screen, Some("acute positive"));
-    assert_eq!(s.flags, raised(Flag::AsqAcutePositive, Severity::Critical));
+    assert_eq!(
+        kinds(&s.flags),
+        raised(Flag::AsqAcutePositive, Severity::Critical)
+    );
     let a = answers(&[("1", 0), ("2", 0), ("3", 0), ("4", 1), ("5", 1)]);
     assert_eq!(score(&ASQ, &a)?.screen, Some("acute positive"));
     Ok(())
@@ -871,5 +895,52 @@ fn an_incomplete_phq9_with_item_9_positive_is_kept_at_once() -> Outcome {
     let s = score(&PHQ9, &answers(&[("9", 2)]))?;
     assert!(!s.complete);
     assert!(!crate::instruments::must_ask_again(&s, false));
+    Ok(())
+}
+
+#[test]
+fn a_phq9_sent_without_item_9_raises_the_unanswered_flag() -> Outcome {
+    let mut a = answers_totalling(&PHQ9, 8);
+    a.remove("9");
+    let s = score(&PHQ9, &a)?;
+    assert!(!s.complete);
+    assert_eq!(
+        kinds(&s.flags),
+        raised(Flag::Phq9Item9Unanswered, Severity::High)
+    );
+    // The patient is asked again first; sent as it is, the flag goes with the response.
+    assert!(crate::instruments::must_ask_again(&s, false));
+    assert!(!crate::instruments::must_ask_again(&s, true));
+    Ok(())
+}
+
+#[test]
+fn an_asq_with_every_asked_question_answered_raises_no_unanswered_flag() -> Outcome {
+    let s = score(&ASQ, &answers(&[("1", 0), ("2", 0), ("3", 0)]))?;
+    assert_eq!(kinds(&s.flags), raised(Flag::AsqUnanswered, Severity::High));
+    assert_eq!(s.flags[0].item, Some("4"));
+    let s = score(&ASQ, &answers(&[("1", 0), ("2", 0), ("3", 0), ("4", 0)]))?;
+    assert!(s.flags.is_empty());
+    Ok(())
+}
+
+#[test]
+fn phq2_total_of_3_or_more_is_a_positive_screen() -> Outcome {
+    // clinical.md §5.1 (Kroenke 2003): "score >= 3 = positive screen".
+    for (a, b, screen) in [
+        (0, 0, "negative"),
+        (1, 1, "negative"),
+        (2, 1, "positive"),
+        (3, 3, "positive"),
+    ] {
+        let s = score(&PHQ2, &answers(&[("1", a), ("2", b)]))?;
+        assert_eq!(s.total, Some(a + b));
+        assert_eq!(s.screen, Some(screen), "{a}+{b}");
+    }
+    assert_eq!(
+        score(&PHQ2, &answers(&[("1", 3)]))?.screen,
+        None,
+        "incomplete: no screen"
+    );
     Ok(())
 }

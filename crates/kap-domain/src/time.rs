@@ -1,0 +1,89 @@
+//! Local time: every time a person reads is in their clinic's time zone, with its abbreviation
+//! (storage and the API keep UTC). A clinic's zone is an IANA name (`America/New_York`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::str::FromStr;
+
+/// A clinic's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone(chrono_tz::UTC);
+
+    /// Parses an IANA time-zone name.
+    pub fn parse(s: &str) -> Result<TimeZone, crate::person::ParseError> {
+        chrono_tz::Tz::from_str(s.trim()).map(TimeZone).map_err(|_| {
+            crate::person::ParseError::Invalid(format!(
+                "\"{}\" is not a time zone name; use one like Europe/London or America/Chicago.",
+                s.trim()
+            ))
+        })
+    }
+
+    /// The IANA name.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// "2026-11-27 14:05 EST": date, time and the zone's abbreviation at that moment.
+    pub fn format(self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&self.0)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
+    /// "2026-11-27 14:05:09 EST", for the audit log.
+    pub fn format_seconds(self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&self.0)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    }
+
+    /// The calendar date at `t` in this zone.
+    pub fn date(self, t: &DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&self.0).date_naive()
+    }
+}
+
+impl std::fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_the_clinics_zone_with_its_abbreviation() {
+        let t = DateTime::parse_from_rfc3339("2026-11-27T19:05:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        let ny = TimeZone::parse("America/New_York").unwrap_or(TimeZone::UTC);
+        assert_eq!(ny.format(&t), "2026-11-27 14:05 EST");
+        let summer = DateTime::parse_from_rfc3339("2026-07-01T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(ny.format(&summer), "2026-07-01 08:00 EDT");
+        let tokyo = TimeZone::parse("Asia/Tokyo").unwrap_or(TimeZone::UTC);
+        assert_eq!(
+            tokyo.date(&t).to_string(),
+            "2026-11-28",
+            "already tomorrow there"
+        );
+        assert_eq!(TimeZone::UTC.format(&t), "2026-11-27 19:05 UTC");
+    }
+
+    #[test]
+    fn unknown_zones_are_refused_by_name() {
+        let e = TimeZone::parse("Mars/Olympus").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "\"Mars/Olympus\" is not a time zone name; use one like Europe/London or America/Chicago."
+            )
+        );
+    }
+}
