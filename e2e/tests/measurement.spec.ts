@@ -51,7 +51,8 @@ async function choose(group: Locator, option: string): Promise<void> {
   await group.getByRole('radio', { name: option, exact: true }).check();
 }
 
-/** Clicks a submit button and waits for the page that the POST finally lands on. */
+/** Clicks a submit button and waits for the page that the POST finally lands on (after a
+ * redirect, the page redirected to). */
 async function submitForm(page: Page, button: Locator) {
   const posted = page.waitForResponse(
     (r) => r.request().method() === 'POST' && r.request().resourceType() === 'document',
@@ -59,7 +60,8 @@ async function submitForm(page: Page, button: Locator) {
   const loaded = page.waitForEvent('load');
   await button.click();
   const [response] = await Promise.all([posted, loaded]);
-  return response;
+  const next = response.request().redirectedTo();
+  return next ? (await next.response())! : response;
 }
 
 function submitQuestionnaire(page: Page, button: string) {
@@ -120,7 +122,7 @@ test.describe('measurement-based care', () => {
       /: a short questionnaire for you$/,
     );
     // Email is not configured in e2e: the message waits to be sent by hand.
-    await expect(message.getByText('manual', { exact: true })).toBeVisible();
+    await expect(message.getByText('to send by hand', { exact: true })).toBeVisible();
     await expect(message.getByText(email)).toBeVisible();
 
     const body = (await message.locator('pre').textContent()) ?? '';
@@ -216,22 +218,28 @@ test.describe('measurement-based care', () => {
       // Shown at the top, without scrolling, on the phone.
       await expect(crisis.getByRole('heading', { name: 'Please reach out now' })).toBeInViewport();
 
-      // Opening the link again: gone.
+      // A reload keeps the crisis help on screen.
+      await page.reload();
+      await expect(crisis).toBeVisible();
+      await expect(crisis).toContainText('988');
+
+      // Opening the link again (the back button, an old tab): the thank-you page with its
+      // crisis help, never the questionnaire again.
       const again = await page.goto(linkPath());
-      expect(again?.status()).toBe(410);
-      await expect(
-        page.getByRole('heading', { name: 'This link cannot be used', exact: true }),
-      ).toBeVisible();
+      expect(again?.status()).toBe(200);
+      expect(new URL(page.url()).pathname).toBe(`${linkPath()}/done`);
+      await expect(crisis).toBeVisible();
       await expect(page.getByRole('button', { name: 'Send my answers' })).toHaveCount(0);
 
-      // Sending the same questionnaire again from the other tab: gone too.
+      // Sending the same questionnaire again from the other tab stores nothing: it lands on the
+      // same thank-you page (the prescriber later sees one response, not two).
       const secondItems = questions(secondTab);
       for (let i = 0; i < 9; i++) await choose(secondItems.nth(i), 'Not at all');
       await choose(secondItems.nth(9), 'Not difficult at all');
       const resent = await submitQuestionnaire(secondTab, 'Send my answers');
-      expect(resent.status()).toBe(410);
+      expect(resent.status()).toBe(200);
       await expect(
-        secondTab.getByRole('heading', { name: 'This link cannot be used', exact: true }),
+        secondTab.getByRole('heading', { name: 'Please reach out now', exact: true }),
       ).toBeVisible();
       await secondTab.close();
     });

@@ -262,7 +262,9 @@ impl PreferredContact {
 /// 10^-scale, without going through floating point.
 fn parse_fixed(s: &str, scale: u32) -> Option<i64> {
     let t = s.trim();
-    let (int, frac) = match t.split_once('.') {
+    // A decimal comma ("72,5") is how much of the world writes a decimal; thousands separators
+    // are not accepted, so "1,5" can only mean one and a half.
+    let (int, frac) = match t.split_once(['.', ',']) {
         Some((i, f)) => (i, f),
         None => (t, ""),
     };
@@ -455,11 +457,30 @@ mod tests {
         assert!(Height::from_cm_text("500").is_err());
     }
 
+    #[test]
+    fn a_decimal_comma_is_a_decimal_point() {
+        assert_eq!(Weight::from_kg_text("72,5").map(Weight::grams), Ok(72_500));
+        assert_eq!(Height::from_cm_text(" 172,5 ").map(Height::mm), Ok(1725));
+        // Never a thousands separator, never two separators.
+        assert!(Weight::from_kg_text("1,072.5").is_err());
+        assert!(Weight::from_kg_text("72,5,0").is_err());
+        assert!(Weight::from_kg_text("72.5.0").is_err());
+    }
+
     proptest! {
         #[test]
         fn weight_text_round_trips(g in Weight::MIN_GRAMS..=Weight::MAX_GRAMS) {
             let w = Weight::from_grams(g).unwrap_or_else(|_| unreachable!());
             prop_assert_eq!(Weight::from_kg_text(&w.kg_text()), Ok(w));
+        }
+
+        #[test]
+        fn comma_and_point_read_alike(g in Weight::MIN_GRAMS..=Weight::MAX_GRAMS) {
+            let text = Weight::from_grams(g).unwrap_or_else(|_| unreachable!()).kg_text();
+            prop_assert_eq!(
+                Weight::from_kg_text(&text.replace('.', ",")),
+                Weight::from_kg_text(&text)
+            );
         }
 
         #[test]

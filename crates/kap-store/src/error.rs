@@ -53,6 +53,9 @@ pub enum Conflict {
     AlertAlreadyAcknowledged,
     #[error("this message is not one to send by hand, or was sent already")]
     MessageNotManual,
+    /// The patient already has an active schedule for this questionnaire.
+    #[error("an active {0} schedule already exists for this patient")]
+    ScheduleExists(&'static str),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -2,14 +2,14 @@
 //! and keyset-paged search — every read and write audited, every query scoped to one clinic.
 
 use crate::audited::Audited;
-use crate::db::{Tx, exec, fetch_all, fetch_opt};
+use crate::db::{Tx, exec, fetch_all, fetch_opt, on};
 use crate::error::{Result, StoreError, code, field, opt_field};
 use crate::{Store, new_id, now};
 use chrono::{DateTime, NaiveDate, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::patient::{
     BodyMeasurement, BodyMeasurementRecord, EmergencyContact, Patient, PatientDetails,
-    PatientQuery, PatientSummary, name_key,
+    PatientQuery, PatientSummary, SameAs, name_key, same_as, search_text,
 };
 use kap_domain::person::{DateOfBirth, Email, Height, PersonName, Phone, ShortText, Weight};
 use uuid::Uuid;
@@ -145,13 +145,13 @@ async fn write_details(
     let sql = if insert.is_some() {
         "INSERT INTO patient (full_name, name_key, date_of_birth, sex, email, phone, phone_digits,
             preferred_contact, address, emergency_name, emergency_phone, emergency_relationship,
-            updated_at, id, clinic_id, created_at, created_by)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$13,$16)"
+            updated_at, id, clinic_id, created_at, created_by, search_text)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$13,$16,$17)"
     } else {
         "UPDATE patient SET full_name = $1, name_key = $2, date_of_birth = $3, sex = $4,
             email = $5, phone = $6, phone_digits = $7, preferred_contact = $8, address = $9,
             emergency_name = $10, emergency_phone = $11, emergency_relationship = $12,
-            updated_at = $13
+            updated_at = $13, search_text = $17
          WHERE id = $14 AND clinic_id = $15 AND $16 IS NULL"
     };
     Ok(exec!(
@@ -172,7 +172,8 @@ async fn write_details(
         now(),
         id,
         clinic_id,
-        insert.and_then(|(_, by)| by)
+        insert.and_then(|(_, by)| by),
+        search_text(d)
     ))
 }
 
@@ -343,55 +344,117 @@ impl Store {
         after: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<PatientSummary>> {
-        let (cond, value, kind): (&str, Option<String>, &str) = match q {
-            PatientQuery::All => ("$2 IS NULL", None, "all"),
-            PatientQuery::Name(n) => (
-                "(name_key LIKE $2 || '%' ESCAPE '\\' OR name_key LIKE '% ' || $2 || '%' ESCAPE '\\')",
-                Some(like_escape(n)),
-                "name",
-            ),
-            PatientQuery::DateOfBirth(_) => ("date_of_birth = $2", None, "date of birth"),
-            PatientQuery::Email(e) => ("email = $2", Some(e.clone()), "email"),
-            PatientQuery::PhoneDigits(d) => (
-                "phone_digits LIKE '%' || $2 || '%'",
-                Some(d.clone()),
-                "phone",
-            ),
+        // $1 is the clinic; the criterion's values follow; then the page's keyset and size.
+        let dob = match q {
+            PatientQuery::DateOfBirth(d) => Some(*d),
+            _ => None,
         };
+        let (cond, values): (String, Vec<String>) = match q {
+            PatientQuery::All => (String::new(), vec![]),
+            PatientQuery::Words(words) => (
+                (0..words.len())
+                    .map(|i| format!(" AND search_text LIKE ${} ESCAPE '\\'", i + 2))
+                    .collect(),
+                words
+                    .iter()
+                    .map(|w| format!("%{}%", like_escape(w)))
+                    .collect(),
+            ),
+            // A date binds as a date on both backends (below).
+            PatientQuery::DateOfBirth(_) => (" AND date_of_birth = $2".into(), vec![]),
+            PatientQuery::PhoneDigits(d) => {
+                (" AND phone_digits LIKE $2".into(), vec![format!("%{d}%")])
+            }
+        };
+        let n = values.len() + usize::from(dob.is_some());
         let sql = format!(
             "SELECT id, full_name, date_of_birth, email, phone FROM patient
-             WHERE clinic_id = $1 AND {cond}
-               AND ($3 IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = $3))
-             ORDER BY name_key, id LIMIT $4"
+             WHERE clinic_id = $1{cond}
+               AND (${a} IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = ${a}))
+             ORDER BY name_key, id LIMIT ${l}",
+            a = n + 2,
+            l = n + 3,
         );
         let mut a = self.audited_in(actor, clinic_id).await?;
-        let rows = match q {
-            PatientQuery::DateOfBirth(d) => fetch_all!(
-                tx(a.tx()),
-                SummaryRow,
-                sqlx::AssertSqlSafe(sql),
-                clinic_id,
-                *d,
-                after,
-                limit
-            ),
-            _ => fetch_all!(
-                tx(a.tx()),
-                SummaryRow,
-                sqlx::AssertSqlSafe(sql),
-                clinic_id,
-                value,
-                after,
-                limit
-            ),
-        };
+        let rows: Vec<SummaryRow> = on!(tx(a.tx()), c => {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(clinic_id);
+            if let Some(d) = dob {
+                query = query.bind(d);
+            }
+            for v in &values {
+                query = query.bind(v);
+            }
+            query.bind(after).bind(limit).fetch_all(c).await?
+        });
         a.record(
             AuditAction::PatientSearched,
-            Subject::none().with_detail(format!("by {kind}; {} shown", rows.len())),
+            Subject::none().with_detail(format!("by {}; {} shown", q.kind(), rows.len())),
         )
         .await?;
         a.commit().await?;
         summaries(rows)
+    }
+
+    /// Registered patients who may be the person described: same folded name and date of
+    /// birth, same phone digits, or same email (see [`same_as`]), each with the reasons.
+    pub async fn possible_duplicates(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        d: &PatientDetails,
+    ) -> Result<Vec<(PatientSummary, Vec<SameAs>)>> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let rows = fetch_all!(
+            tx(a.tx()),
+            SummaryRow,
+            "SELECT id, full_name, date_of_birth, email, phone FROM patient
+             WHERE clinic_id = $1 AND (date_of_birth = $2 OR phone_digits = $3 OR email = $4)
+             ORDER BY name_key, id LIMIT 200",
+            clinic_id,
+            d.date_of_birth.date(),
+            d.phone.as_ref().map(Phone::digits),
+            s(&d.email)
+        );
+        let found: Vec<(PatientSummary, Vec<SameAs>)> = summaries(rows)?
+            .into_iter()
+            .filter_map(|p| {
+                let why = same_as(d, &p);
+                (!why.is_empty()).then_some((p, why))
+            })
+            .take(10)
+            .collect();
+        a.record(
+            AuditAction::PatientSearched,
+            Subject::none().with_detail(format!("duplicate check; {} shown", found.len())),
+        )
+        .await?;
+        a.commit().await?;
+        Ok(found)
+    }
+
+    /// Fills in the search text of patients stored before it existed (or by an older
+    /// version), in batches; returns how many were filled in. Run at every migration.
+    pub async fn index_patients_for_search(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let sql = format!("SELECT {COLS} FROM patient WHERE search_text IS NULL LIMIT 500");
+            let rows = fetch_all!(tx(&mut tx), PatientRow, sqlx::AssertSqlSafe(sql));
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            for row in rows {
+                let p: Patient = row.try_into()?;
+                exec!(
+                    tx(&mut tx),
+                    "UPDATE patient SET search_text = $1 WHERE id = $2",
+                    search_text(&p.details),
+                    p.id
+                );
+                done += 1;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// The patients most recently registered or updated in a clinic, for the home page.

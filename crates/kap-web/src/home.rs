@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::http::Access::Needs;
 use crate::http::error::AppResult;
 use crate::http::extract::NoticeQuery;
+use crate::http::sections::{Returned, render_sections};
 use crate::http::view::{Shell, render};
 use crate::http::{Routes, Staff};
 use askama::Template;
@@ -27,8 +28,8 @@ struct HomePage {
     new_count: i64,
     inquiries: Vec<Inquiry>,
     patients: Vec<PatientSummary>,
-    /// The safety alerts part, for staff who handle alerts.
-    alerts: Option<String>,
+    /// The capabilities' parts (safety alerts first).
+    sections: String,
 }
 
 impl HomePage {
@@ -41,6 +42,24 @@ async fn home(
     State(st): State<AppState>,
     staff: Staff,
     Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    home_page(
+        &st,
+        &staff,
+        q.notice.as_deref(),
+        &Returned::none(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The home page, with a form of one of its sections as typed when it came back with problems.
+pub async fn home_page(
+    st: &AppState,
+    staff: &Staff,
+    notice: Option<&str>,
+    returned: &Returned,
+    status: StatusCode,
 ) -> AppResult<Response> {
     let show_inquiries = staff.may(Action::ReadInquiry);
     let (inquiries, new_count) = if show_inquiries {
@@ -63,16 +82,16 @@ async fn home(
         .store
         .recent_patients(&staff.actor(), staff.clinic_id(), 10)
         .await?;
-    let alerts = crate::measure::alerts::home_part(&st, &staff).await?;
+    let sections = render_sections(&st.home_sections, st, staff, None, returned).await?;
     Ok(render(
         &HomePage {
-            shell: Shell::staff(&staff, "Home", "home").with_notice(q.notice.as_deref()),
+            shell: Shell::staff(staff, "Home", "home").with_notice(notice),
             show_inquiries,
             new_count,
             inquiries,
             patients,
-            alerts,
+            sections,
         },
-        StatusCode::OK,
+        status,
     ))
 }

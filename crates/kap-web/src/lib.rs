@@ -76,6 +76,10 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Refused accesses per person this minute (for their audit rows).
     pub refusals: Arc<http::refusals::RefusalLog>,
+    /// The capabilities' parts of the patient's chart, in order.
+    pub chart_sections: Arc<[http::sections::Section]>,
+    /// The capabilities' parts of the staff home page, in order.
+    pub home_sections: Arc<[http::sections::Section]>,
 }
 
 /// Every capability's routes. Adding a capability is one line here.
@@ -99,6 +103,9 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         store,
         config: Arc::new(config),
         refusals: Arc::default(),
+        // A capability that shows on the chart or the home page adds its section here.
+        chart_sections: Arc::new([measure::chart::section]),
+        home_sections: Arc::new([measure::alerts::home_section]),
     };
     let (router, _, _) = routes().into_parts();
     router

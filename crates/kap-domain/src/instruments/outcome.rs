@@ -55,7 +55,7 @@ impl Outcome {
         } else if self.change > 0 {
             "above baseline"
         } else {
-            "no response yet"
+            "not yet responding"
         }
     }
 }
@@ -123,7 +123,7 @@ mod tests {
         let r = OutcomeRules::default_for("phq9");
         assert_eq!(classify(20, 3, &r).label(), "remission");
         assert_eq!(classify(20, 9, &r).label(), "response");
-        assert_eq!(classify(20, 15, &r).label(), "no response yet");
+        assert_eq!(classify(20, 15, &r).label(), "not yet responding");
         assert_eq!(classify(20, 22, &r).label(), "above baseline");
         let w = OutcomeRules {
             worsening_points: Some(2),

@@ -5,7 +5,7 @@
 mod query;
 mod record;
 
-pub use query::{PatientQuery, name_key};
+pub use query::{MAX_WORDS, PatientQuery, SameAs, fold, name_key, same_as, search_text};
 pub use record::{BodyMeasurementRecord, Patient, PatientSummary, bmi_series, bmi_tenths};
 
 use crate::fields::FieldErrors;

@@ -15,3 +15,35 @@ SELECT s.clinic_id, s.version + 1,
        now(), NULL
 FROM clinic_settings s
 WHERE s.version = (SELECT MAX(t.version) FROM clinic_settings t WHERE t.clinic_id = s.clinic_id);
+
+-- One active schedule per questionnaire per patient (two would send the patient the same
+-- questionnaire twice). Where earlier versions allowed duplicates, the newest stays active.
+UPDATE questionnaire_schedule SET active = FALSE
+WHERE active AND EXISTS (
+    SELECT 1 FROM questionnaire_schedule n
+    WHERE n.patient_id = questionnaire_schedule.patient_id
+      AND n.instrument = questionnaire_schedule.instrument
+      AND n.active
+      AND (n.created_at > questionnaire_schedule.created_at
+           OR (n.created_at = questionnaire_schedule.created_at AND n.id > questionnaire_schedule.id)));
+CREATE UNIQUE INDEX questionnaire_schedule_one_active
+    ON questionnaire_schedule (patient_id, instrument) WHERE active;
+
+-- Search like people search: each patient's folded name and email (lower case, accents
+-- removed), filled in by Kapstone itself for existing patients when it migrates (folding is
+-- Unicode work SQL cannot do). Substring matches (LIKE '%…%') use trigram indexes; pg_trgm is a
+-- trusted extension (PostgreSQL 13+), so the database owner may create it. The operator classes
+-- are named with the schema the extension lives in, wherever that is.
+ALTER TABLE patient ADD COLUMN search_text TEXT;
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+DO $$
+DECLARE
+    ext_schema TEXT;
+BEGIN
+    SELECT n.nspname INTO ext_schema
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+    EXECUTE format('CREATE INDEX patient_search ON patient USING gin (search_text %I.gin_trgm_ops)', ext_schema);
+    EXECUTE format('CREATE INDEX patient_phone ON patient USING gin (phone_digits %I.gin_trgm_ops)', ext_schema);
+END
+$$;

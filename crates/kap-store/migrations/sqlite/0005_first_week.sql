@@ -16,3 +16,24 @@ SELECT s.clinic_id, s.version + 1,
        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), NULL
 FROM clinic_settings s
 WHERE s.version = (SELECT MAX(t.version) FROM clinic_settings t WHERE t.clinic_id = s.clinic_id);
+
+-- One active schedule per questionnaire per patient (two would send the patient the same
+-- questionnaire twice). Where earlier versions allowed duplicates, the newest stays active.
+UPDATE questionnaire_schedule SET active = FALSE
+WHERE active AND EXISTS (
+    SELECT 1 FROM questionnaire_schedule n
+    WHERE n.patient_id = questionnaire_schedule.patient_id
+      AND n.instrument = questionnaire_schedule.instrument
+      AND n.active
+      AND (n.created_at > questionnaire_schedule.created_at
+           OR (n.created_at = questionnaire_schedule.created_at AND n.id > questionnaire_schedule.id)));
+CREATE UNIQUE INDEX questionnaire_schedule_one_active
+    ON questionnaire_schedule (patient_id, instrument) WHERE active;
+
+-- Search like people search: each patient's folded name and email (lower case, accents
+-- removed), filled in by Kapstone itself for existing patients when it migrates (folding is
+-- Unicode work SQL cannot do). Substring matches scan this covering index; PostgreSQL uses a
+-- trigram index instead. Phone digits likewise, and exact phone matches for duplicate checks.
+ALTER TABLE patient ADD COLUMN search_text TEXT;
+CREATE INDEX patient_search ON patient (clinic_id, search_text, name_key, id);
+CREATE INDEX patient_phone ON patient (clinic_id, phone_digits, name_key, id);

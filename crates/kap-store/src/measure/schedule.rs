@@ -4,8 +4,8 @@
 
 use super::link::{NewLink, insert_link};
 use super::patient_in_clinic;
-use crate::db::{exec, fetch_all, scalar_opt};
-use crate::error::{Result, StoreError, instrument};
+use crate::db::{exec, fetch_all, scalar, scalar_opt};
+use crate::error::{Conflict, Result, StoreError, instrument, is_unique_violation};
 use crate::{Store, new_id, now};
 use chrono::{DateTime, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
@@ -73,22 +73,34 @@ impl Store {
     ) -> Result<Uuid> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
+        let running = scalar!(
+            tx(a.tx()),
+            i64,
+            "SELECT COUNT(*) FROM questionnaire_schedule
+             WHERE patient_id = $1 AND instrument = $2 AND active",
+            patient_id,
+            ins.code
+        );
+        if running > 0 {
+            return Err(Conflict::ScheduleExists(ins.name).into());
+        }
         let id = new_id();
         let t = now();
-        exec!(
-            tx(a.tx()),
-            "INSERT INTO questionnaire_schedule (id, clinic_id, patient_id, instrument, every_days,
+        let inserted: Result<u64, sqlx::Error> = crate::db::on!(tx(a.tx()), conn =>
+            sqlx::query("INSERT INTO questionnaire_schedule (id, clinic_id, patient_id, instrument, every_days,
                 before_appointment_kind, next_due_at, active, created_by, created_at)
-             VALUES ($1,$2,$3,$4,$5,NULL,$6,TRUE,$7,$8)",
-            id,
-            clinic_id,
-            patient_id,
-            ins.code,
-            every_days,
-            every_days.map(|_| t),
-            actor.staff_id,
-            t
-        );
+             VALUES ($1,$2,$3,$4,$5,NULL,$6,TRUE,$7,$8)")
+                .bind(id).bind(clinic_id).bind(patient_id).bind(ins.code).bind(every_days)
+                .bind(every_days.map(|_| t)).bind(actor.staff_id).bind(t)
+                .execute(conn).await.map(|r| r.rows_affected()));
+        match inserted {
+            Ok(_) => {}
+            // Two clinicians adding the same schedule at once: the index lets one through.
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Conflict::ScheduleExists(ins.name).into());
+            }
+            Err(e) => return Err(e.into()),
+        }
         a.record(
             AuditAction::ScheduleChanged,
             Subject::patient(patient_id).with_detail(format!("add {} schedule {id}", ins.code)),

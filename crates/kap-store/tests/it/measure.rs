@@ -299,6 +299,17 @@ both_backends!(
             .await
             .expect("due");
         assert_eq!(due.len(), 1);
+        // One active schedule per questionnaire: a second is refused, and stores nothing.
+        assert!(matches!(
+            store.add_schedule(&actor, clinic, pid, ins, Some(7)).await,
+            Err(kap_store::StoreError::Conflict(
+                kap_store::Conflict::ScheduleExists("PHQ-9")
+            ))
+        ));
+        assert_eq!(
+            store.schedules_of(clinic, pid).await.expect("list").len(),
+            1
+        );
         let deliver = LinkDelivery {
             public_url: "https://kap.example",
             email_enabled: false,
@@ -329,6 +340,11 @@ both_backends!(
             .await
             .expect("stop");
         assert!(!store.schedules_of(clinic, pid).await.expect("list")[0].active);
+        // Once stopped, the questionnaire may be scheduled anew.
+        store
+            .add_schedule(&actor, clinic, pid, ins, Some(7))
+            .await
+            .expect("a new schedule after the old one stopped");
 
         let mut p = store.measurement_settings(clinic).await.expect("settings");
         assert_eq!(p.rules_for("phq9").remission_at_most, Some(4));

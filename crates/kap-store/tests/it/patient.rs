@@ -167,3 +167,137 @@ both_backends!(
         assert_eq!(ms[1].height.map(|h| h.mm()), Some(1_700));
     }
 );
+
+both_backends!(
+    search_ignores_case_accents_and_word_order_and_finds_parts,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        for n in [
+            "Zoë Martin",
+            "Nguyễn Thị Lan",
+            "Aisha Chen",
+            "Jordan Rivera",
+            "Søren Ødegård",
+        ] {
+            store
+                .create_patient(&actor, clinic, &details(n))
+                .await
+                .expect("create");
+        }
+        let found = |s: &'static str| {
+            let store = store.clone();
+            let actor = actor.clone();
+            async move {
+                store
+                    .search_patients(&actor, clinic, &PatientQuery::parse(s), None, 50)
+                    .await
+                    .expect("search")
+                    .into_iter()
+                    .map(|p| p.full_name.to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(found("zoe").await, vec!["Zoë Martin"]);
+        assert_eq!(found("ZOË").await, vec!["Zoë Martin"]);
+        assert_eq!(found("nguyen").await, vec!["Nguyễn Thị Lan"]);
+        assert_eq!(found("chen aisha").await, vec!["Aisha Chen"]);
+        assert_eq!(found("ivera").await, vec!["Jordan Rivera"]);
+        assert_eq!(found("soren odegard").await, vec!["Søren Ødegård"]);
+        // Part of an email (the test emails are the names with dots).
+        assert_eq!(found("rivera@exam").await, vec!["Jordan Rivera"]);
+        assert_eq!(found("aisha.ch").await, vec!["Aisha Chen"]);
+        // Every word must match.
+        assert!(found("aisha rivera").await.is_empty());
+        // LIKE's wildcards are text here.
+        assert!(found("z_e").await.is_empty());
+        assert!(found("%").await.is_empty());
+    }
+);
+
+both_backends!(
+    patients_stored_before_search_text_are_indexed_at_migration,
+    |store: Store| async move {
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        store
+            .create_patient(&actor, clinic, &details("Zoë Martin"))
+            .await
+            .expect("create");
+        // As an older version left it.
+        kap_store::on_db!(&store.db, |p| sqlx::query(
+            "UPDATE patient SET search_text = NULL"
+        )
+        .execute(p)
+        .await
+        .expect("forget")
+        .rows_affected());
+        let q = PatientQuery::parse("zoe");
+        assert!(
+            store
+                .search_patients(&actor, clinic, &q, None, 5)
+                .await
+                .expect("search")
+                .is_empty()
+        );
+        assert_eq!(store.index_patients_for_search().await.expect("index"), 1);
+        assert_eq!(store.index_patients_for_search().await.expect("again"), 0);
+        assert_eq!(
+            store
+                .search_patients(&actor, clinic, &q, None, 5)
+                .await
+                .expect("search")
+                .len(),
+            1
+        );
+    }
+);
+
+both_backends!(
+    likely_duplicates_are_found_by_name_and_birth_phone_or_email,
+    |store: Store| async move {
+        use kap_domain::patient::SameAs;
+        let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
+        let (other, other_actor) = clinic_with(&store, "b", Role::Coordinator).await;
+        let zoe = details("Zoë Martin");
+        store
+            .create_patient(&actor, clinic, &zoe)
+            .await
+            .expect("create");
+        let mut again = details("ZOE MARTIN");
+        again.phone = None;
+        again.email = None;
+        let found = store
+            .possible_duplicates(&actor, clinic, &again)
+            .await
+            .expect("check");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, vec![SameAs::NameAndDateOfBirth]);
+        let mut phone_only = details("Someone Else");
+        phone_only.email = None;
+        phone_only.date_of_birth =
+            kap_domain::person::DateOfBirth::parse("1970-01-01", chrono::Utc::now().date_naive())
+                .expect("dob");
+        let found = store
+            .possible_duplicates(&actor, clinic, &phone_only)
+            .await
+            .expect("check");
+        assert_eq!(found[0].1, vec![SameAs::Phone]);
+        // Another clinic's patients are never shown.
+        assert!(
+            store
+                .possible_duplicates(&other_actor, other, &again)
+                .await
+                .expect("check")
+                .is_empty()
+        );
+        let mut stranger = details("Ana Lima");
+        stranger.phone = None;
+        stranger.email = None;
+        assert!(
+            store
+                .possible_duplicates(&actor, clinic, &stranger)
+                .await
+                .expect("check")
+                .is_empty()
+        );
+    }
+);

@@ -58,6 +58,9 @@ pub fn conflict_words(c: &Conflict) -> String {
         Conflict::MessageNotManual => {
             "This message is sent by email, or was marked sent already.".into()
         }
+        Conflict::ScheduleExists(name) => format!(
+            "This patient already has an active {name} schedule. Stop it first to change how often it is sent."
+        ),
     }
 }
 
@@ -86,7 +89,11 @@ impl AppError {
                 "Your role does not allow this. If you need it for your work, ask a clinic administrator.".into(),
             ),
             AppError::NotFound => ("Not found", "There is nothing here, or it was moved.".into()),
-            AppError::Invalid(e) => ("Please check your input", e.to_string()),
+            AppError::Invalid(e) => (
+                "Please check your input",
+                // The messages alone: field keys are for API clients, not people.
+                e.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" "),
+            ),
             AppError::Conflict(m) => ("This cannot be done", m.clone()),
             AppError::BadCsrf => (
                 "Form expired",

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod openapi;
 pub mod refusals;
 pub mod route;
+pub mod sections;
 pub mod security;
 pub mod view;
 

@@ -7,6 +7,7 @@ use crate::http::csrf::CsrfForm;
 use crate::http::error::{AppError, AppResult, conflict_words};
 use crate::http::extract::{NoticeQuery, opt_id, parse_id, see_other, split_page};
 use crate::http::view::{Shell, render};
+use crate::patients::duplicates::{self, NewPatientForm};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -88,6 +89,7 @@ struct DetailPage {
     problem: Option<String>,
     convert: PatientForm,
     convert_errors: FieldErrors,
+    duplicates: Option<String>,
     sexes: Vec<(&'static str, &'static str)>,
     may_update: bool,
     may_convert: bool,
@@ -109,11 +111,14 @@ fn convert_form_for(i: &Inquiry) -> PatientForm {
     }
 }
 
+#[derive(Default)]
 struct Extra {
     status_errors: FieldErrors,
     problem: Option<String>,
     convert: Option<PatientForm>,
     convert_errors: FieldErrors,
+    /// Patients the person may already be, with the box to confirm they are someone new.
+    duplicates: Option<String>,
 }
 
 async fn detail_page(
@@ -142,6 +147,7 @@ async fn detail_page(
             problem: extra.problem,
             convert,
             convert_errors: extra.convert_errors,
+            duplicates: extra.duplicates,
             sexes: Sex::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
             may_update: staff.may(Action::UpdateInquiry),
             may_convert: staff.may(Action::ConvertInquiry),
@@ -157,13 +163,15 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let extra = Extra {
-        status_errors: FieldErrors::new(),
-        problem: None,
-        convert: None,
-        convert_errors: FieldErrors::new(),
-    };
-    detail_page(&st, &staff, id, q.notice.as_deref(), extra, StatusCode::OK).await
+    detail_page(
+        &st,
+        &staff,
+        id,
+        q.notice.as_deref(),
+        Extra::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -190,8 +198,7 @@ pub async fn update(
     let fail = |errors, problem| Extra {
         status_errors: errors,
         problem,
-        convert: None,
-        convert_errors: FieldErrors::new(),
+        ..Extra::default()
     };
     let (Some(status), Some(note)) = (status, note) else {
         return detail_page(
@@ -229,46 +236,47 @@ pub async fn convert(
     State(st): State<AppState>,
     staff: Staff,
     Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<PatientForm>,
+    CsrfForm(new): CsrfForm<NewPatientForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let today = chrono::Utc::now().date_naive();
-    match form.parse(today) {
-        Ok(details) => {
-            match st
+    let confirmed = new.confirmed();
+    let form = new.form;
+    let (extra, status) = match form.parse(today) {
+        Ok(details) => match duplicates::warning(&st, &staff, &details, confirmed).await? {
+            Some(warning) => (
+                Extra {
+                    convert: Some(form),
+                    duplicates: Some(warning),
+                    ..Extra::default()
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            None => match st
                 .store
                 .convert_inquiry(&staff.actor(), staff.clinic_id(), id, &details)
                 .await
             {
-                Ok(pid) => Ok(see_other(&format!("/patients/{pid}?notice=converted"))),
-                Err(kap_store::StoreError::Conflict(c)) => {
-                    let extra = Extra {
-                        status_errors: FieldErrors::new(),
+                Ok(pid) => return Ok(see_other(&format!("/patients/{pid}?notice=converted"))),
+                Err(kap_store::StoreError::Conflict(c)) => (
+                    Extra {
                         problem: Some(conflict_words(&c)),
                         convert: Some(form),
-                        convert_errors: FieldErrors::new(),
-                    };
-                    detail_page(&st, &staff, id, None, extra, StatusCode::CONFLICT).await
-                }
-                Err(e) => Err(AppError::from(e)),
-            }
-        }
-        Err(errors) => {
-            let extra = Extra {
-                status_errors: FieldErrors::new(),
-                problem: None,
+                        ..Extra::default()
+                    },
+                    StatusCode::CONFLICT,
+                ),
+                Err(e) => return Err(AppError::from(e)),
+            },
+        },
+        Err(errors) => (
+            Extra {
                 convert: Some(form),
                 convert_errors: errors,
-            };
-            detail_page(
-                &st,
-                &staff,
-                id,
-                None,
-                extra,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
+                ..Extra::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    detail_page(&st, &staff, id, None, extra, status).await
 }

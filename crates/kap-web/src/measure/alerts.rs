@@ -4,11 +4,13 @@
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::AppResult;
 use crate::http::extract::{parse_id, see_other};
+use crate::http::sections::{Returned, SectionFuture};
 use crate::http::view::fragment;
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
 use kap_domain::alert::{Alert, AlertStatus};
@@ -45,31 +47,54 @@ fn views(alerts: Vec<Alert>, settings: &MeasurementSettings, tz: TimeZone) -> Ve
         .collect()
 }
 
+/// The form acknowledging an alert.
+const ACK: &str = "acknowledge";
+
 #[derive(Template)]
 #[template(path = "measure/_alerts.html")]
-struct AlertsPart {
+struct AlertsPart<'a> {
     alerts: Vec<AlertView>,
     csrf: String,
     /// On the home page: the clinic's open alerts, each naming its patient.
     home: bool,
+    returned: &'a Returned,
+}
+
+impl AlertsPart<'_> {
+    /// The action note as typed, when this alert's form came back.
+    fn note(&self, alert: &Uuid) -> String {
+        self.returned.value(ACK, Some(*alert), "action_note", "")
+    }
+
+    fn note_error(&self, alert: &Uuid) -> Option<String> {
+        self.returned.error(ACK, Some(*alert), "action_note")
+    }
 }
 
 /// The home page's list of the clinic's open alerts, for staff who handle alerts.
-pub async fn home_part(st: &AppState, staff: &Staff) -> AppResult<Option<String>> {
-    if !staff.may(Action::HandleAlerts) {
-        return Ok(None);
-    }
-    let settings = st.store.measurement_settings(staff.clinic_id()).await?;
-    let open = st
-        .store
-        .open_alerts(&staff.actor(), staff.clinic_id())
-        .await?;
-    fragment(&AlertsPart {
-        alerts: views(open, &settings, staff.tz),
-        csrf: staff.csrf_token().to_owned(),
-        home: true,
+pub fn home_section<'a>(
+    st: &'a AppState,
+    staff: &'a Staff,
+    _patient: Option<Uuid>,
+    returned: &'a Returned,
+) -> SectionFuture<'a> {
+    Box::pin(async move {
+        if !staff.may(Action::HandleAlerts) {
+            return Ok(None);
+        }
+        let settings = st.store.measurement_settings(staff.clinic_id()).await?;
+        let open = st
+            .store
+            .open_alerts(&staff.actor(), staff.clinic_id())
+            .await?;
+        fragment(&AlertsPart {
+            alerts: views(open, &settings, staff.tz),
+            csrf: staff.csrf_token().to_owned(),
+            home: true,
+            returned,
+        })
+        .map(Some)
     })
-    .map(Some)
 }
 
 /// A patient's alerts for the chart, for staff who handle alerts.
@@ -78,6 +103,7 @@ pub(super) async fn chart_part(
     staff: &Staff,
     patient: Uuid,
     settings: &MeasurementSettings,
+    returned: &Returned,
 ) -> AppResult<Option<String>> {
     if !staff.may(Action::HandleAlerts) {
         return Ok(None);
@@ -87,6 +113,7 @@ pub(super) async fn chart_part(
         alerts: views(alerts, settings, staff.tz),
         csrf: staff.csrf_token().to_owned(),
         home: false,
+        returned,
     })
     .map(Some)
 }
@@ -95,6 +122,7 @@ pub(super) async fn chart_part(
 pub(super) struct AckForm {
     #[serde(default)]
     action_note: String,
+    /// `home`, or the patient whose chart the form was on.
     #[serde(default)]
     back: String,
 }
@@ -106,12 +134,26 @@ pub(super) async fn acknowledge(
     CsrfForm(form): CsrfForm<AckForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let note = Message::parse(&form.action_note).map_err(|_| {
-        AppError::Invalid(FieldErrors::single(
-            "action_note",
-            "Describe what you did about this alert (the action note is required).",
-        ))
-    })?;
+    let Ok(note) = Message::parse(&form.action_note) else {
+        // Back to the page the form was on, with the problem beside this alert's note.
+        let returned = Returned::form(
+            ACK,
+            vec![("action_note".into(), form.action_note.clone())],
+            FieldErrors::single(
+                "action_note",
+                "Describe what you did about this alert (the action note is required).",
+            ),
+        )
+        .about(id);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return match parse_id(&form.back) {
+            Ok(patient) => {
+                crate::patients::pages::chart_page(&st, &staff, patient, None, returned, status)
+                    .await
+            }
+            Err(_) => crate::home::home_page(&st, &staff, None, &returned, status).await,
+        };
+    };
     let patient = st
         .store
         .acknowledge_alert(&staff.actor(), staff.clinic_id(), id, note.as_str())

@@ -258,8 +258,8 @@ pub struct TrajectoryInfo {
     pub baseline: Option<i32>,
     pub latest: Option<i32>,
     pub change: Option<i32>,
-    /// `remission`, `response`, `worsening` or `no response yet`; absent with fewer than two
-    /// complete responses.
+    /// `remission`, `response`, `worsening`, `above baseline` or `not yet responding`; absent
+    /// with fewer than two complete responses.
     pub classification: Option<&'static str>,
     pub response: Option<bool>,
     pub remission: Option<bool>,

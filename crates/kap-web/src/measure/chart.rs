@@ -6,6 +6,7 @@ use super::svg::{ChartPoint, TrajectoryChart, trajectory_svg};
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::error::AppResult;
+use crate::http::sections::{Returned, SectionFuture};
 use crate::http::view::fragment;
 use askama::Template;
 use kap_domain::instruments::outcome::{Outcome, outcome_of};
@@ -126,9 +127,12 @@ pub fn trajectories(
     out
 }
 
+/// The form adding a schedule.
+pub(super) const SCHEDULE: &str = "schedule";
+
 #[derive(Template)]
 #[template(path = "measure/_chart.html")]
-struct ChartPart {
+struct ChartPart<'a> {
     patient_id: Uuid,
     csrf: String,
     alerts: Option<String>,
@@ -142,13 +146,46 @@ struct ChartPart {
     sendable: Vec<(&'static str, &'static str)>,
     enterable: Vec<(&'static str, &'static str)>,
     contexts: Vec<(&'static str, &'static str)>,
+    /// A form of this part that came back with problems.
+    returned: &'a Returned,
+}
+
+impl ChartPart<'_> {
+    /// What was typed into the schedule form's field, or `default`.
+    fn schedule_value(&self, field: &str, default: &str) -> String {
+        self.returned.value(SCHEDULE, None, field, default)
+    }
+
+    fn schedule_error(&self, field: &str) -> Option<String> {
+        self.returned.error(SCHEDULE, None, field)
+    }
+}
+
+/// The chart's measurement part: a section of the patient's chart.
+pub fn section<'a>(
+    st: &'a AppState,
+    staff: &'a Staff,
+    patient: Option<Uuid>,
+    returned: &'a Returned,
+) -> SectionFuture<'a> {
+    Box::pin(async move {
+        match patient {
+            Some(id) => chart_part(st, staff, id, returned).await,
+            None => Ok(None),
+        }
+    })
 }
 
 /// The chart's measurement part, as the viewer's role allows.
-pub async fn chart_part(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<String> {
+async fn chart_part(
+    st: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    returned: &Returned,
+) -> AppResult<Option<String>> {
     let clinic = staff.clinic_id();
     let settings = st.store.measurement_settings(clinic).await?;
-    let alerts = super::alerts::chart_part(st, staff, id, &settings).await?;
+    let alerts = super::alerts::chart_part(st, staff, id, &settings, returned).await?;
     let may_send = staff.may(Action::SendQuestionnaire);
     let (trajectories, statuses) = if staff.may(Action::ReadResponses) {
         let (responses, answers) = st.store.responses_of(&staff.actor(), clinic, id).await?;
@@ -208,5 +245,7 @@ pub async fn chart_part(st: &AppState, staff: &Staff, id: Uuid) -> AppResult<Str
             .iter()
             .map(|c| (c.as_str(), c.label()))
             .collect(),
+        returned,
     })
+    .map(Some)
 }

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use kap_domain::instruments::{Instrument, ResponseContext, answers_and_score};
+use kap_domain::instruments::{AnswerOption, Instrument, Item, ResponseContext, answers_and_score};
 use kap_domain::measure::ResponseSource;
 use kap_store::measure::response::NewResponse;
 use std::collections::BTreeMap;
@@ -33,6 +33,21 @@ struct EntryPage {
 impl EntryPage {
     fn is_chosen(&self, item: &str, value: &i32) -> bool {
         self.chosen.get(item) == Some(value)
+    }
+
+    /// An option as staff read it: the value, and its words where they say more than the
+    /// number ("2 — More than half the days"; MADRS's bare "4").
+    fn option_text(&self, o: &AnswerOption) -> String {
+        if o.label == o.value.to_string() {
+            o.label.to_owned()
+        } else {
+            format!("{} — {}", o.value, o.label)
+        }
+    }
+
+    /// Items whose option words are too long to sit side by side (MOAA/S) list them downwards.
+    fn long_labels(&self, item: &Item) -> bool {
+        item.options.iter().any(|o| o.label.len() > 28)
     }
 }
 

@@ -1,17 +1,21 @@
 //! Sending questionnaires to a patient: a single-use link now, or a schedule that sends one
 //! every N days.
 
+use super::chart::SCHEDULE;
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult, conflict_words};
 use crate::http::extract::{Empty, parse_id, see_other};
+use crate::http::sections::Returned;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
 use kap_domain::instruments::{Instrument, ResponseContext};
 use kap_domain::measure::schedule::EVERY_DAYS;
 use kap_store::measure::link::NewLink;
+use kap_store::{Conflict, StoreError};
 
 #[derive(serde::Deserialize)]
 pub(super) struct SendForm {
@@ -41,8 +45,12 @@ pub(super) async fn send(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let ins = sendable(&form.instrument, "sent")?;
-    let context =
-        ResponseContext::from_code(&form.context).unwrap_or(ResponseContext::BetweenSessions);
+    let context = ResponseContext::from_code(&form.context).ok_or_else(|| {
+        AppError::Invalid(FieldErrors::single(
+            "context",
+            "Choose when this questionnaire is being answered.",
+        ))
+    })?;
     let settings = st.store.measurement_settings(staff.clinic_id()).await?;
     st.store
         .create_link(
@@ -79,25 +87,51 @@ pub(super) async fn add_schedule(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let ins = sendable(&form.instrument, "scheduled")?;
-    let days: i32 = match form.every_days.trim().parse() {
-        Ok(d) if EVERY_DAYS.contains(&d) => d,
-        _ => {
-            return Err(AppError::Invalid(FieldErrors::single(
-                "every_days",
-                format!(
-                    "Enter a number of days from {} to {}.",
-                    EVERY_DAYS.start(),
-                    EVERY_DAYS.end()
-                ),
-            )));
+    let problem = match form.every_days.trim().parse::<i32>() {
+        Ok(days) if EVERY_DAYS.contains(&days) => {
+            match st
+                .store
+                .add_schedule(&staff.actor(), staff.clinic_id(), id, ins, Some(days))
+                .await
+            {
+                Ok(_) => {
+                    return Ok(see_other(&format!(
+                        "/patients/{id}?notice=saved#questionnaires"
+                    )));
+                }
+                Err(StoreError::Conflict(c @ Conflict::ScheduleExists(_))) => {
+                    FieldErrors::single("instrument", conflict_words(&c))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        _ => FieldErrors::single(
+            "every_days",
+            format!(
+                "Enter a number of days from {} to {}.",
+                EVERY_DAYS.start(),
+                EVERY_DAYS.end()
+            ),
+        ),
     };
-    st.store
-        .add_schedule(&staff.actor(), staff.clinic_id(), id, ins, Some(days))
-        .await?;
-    Ok(see_other(&format!(
-        "/patients/{id}?notice=saved#questionnaires"
-    )))
+    // Back to the chart with the schedule form as typed and the problem beside it.
+    let returned = Returned::form(
+        SCHEDULE,
+        vec![
+            ("instrument".into(), form.instrument),
+            ("every_days".into(), form.every_days),
+        ],
+        problem,
+    );
+    crate::patients::pages::chart_page(
+        &st,
+        &staff,
+        id,
+        None,
+        returned,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 pub(super) async fn stop_schedule(

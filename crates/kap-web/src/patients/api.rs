@@ -167,7 +167,8 @@ pub struct PatientPage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PatientSearch {
-    /// Name (word prefix), date of birth (YYYY-MM-DD), phone digits or email.
+    /// Words found anywhere in the name or email, in any order, ignoring case and accents;
+    /// or a date of birth (YYYY-MM-DD); or part of a phone number (4 or more digits).
     q: Option<String>,
     /// Id of the last patient of the previous page.
     after: Option<Uuid>,

@@ -2,7 +2,8 @@
 //! with demographics, contacts, emergency contact and weight/height history, and its API.
 
 pub(crate) mod api;
-mod pages;
+pub mod duplicates;
+pub mod pages;
 
 use crate::http::Access::Needs;
 use crate::http::Routes;

@@ -7,7 +7,9 @@ use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::AppResult;
 use crate::http::extract::{NoticeQuery, opt_id, parse_id, see_other, split_page};
+use crate::http::sections::{Returned, render_sections};
 use crate::http::view::{Hx, Shell, page_or_part, render};
+use crate::patients::duplicates::{self, NewPatientForm};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -89,8 +91,35 @@ struct FormPage {
     cancel: String,
     form: PatientForm,
     errors: FieldErrors,
+    /// Possible matches of a new patient, with the box to confirm it is someone new.
+    duplicates: Option<String>,
     sexes: Vec<(&'static str, &'static str)>,
     contacts: Vec<(&'static str, &'static str)>,
+}
+
+/// The form and what it came back with.
+struct Filled {
+    form: PatientForm,
+    errors: FieldErrors,
+    duplicates: Option<String>,
+}
+
+impl Filled {
+    fn fresh(form: PatientForm) -> Self {
+        Filled {
+            form,
+            errors: FieldErrors::new(),
+            duplicates: None,
+        }
+    }
+
+    fn with_errors(form: PatientForm, errors: FieldErrors) -> Self {
+        Filled {
+            form,
+            errors,
+            duplicates: None,
+        }
+    }
 }
 
 fn form_page(
@@ -98,8 +127,7 @@ fn form_page(
     title: &str,
     action: String,
     cancel: String,
-    form: PatientForm,
-    errors: FieldErrors,
+    filled: Filled,
     status: StatusCode,
 ) -> Response {
     render(
@@ -107,8 +135,9 @@ fn form_page(
             shell: Shell::staff(staff, title, "patients"),
             action,
             cancel,
-            form,
-            errors,
+            form: filled.form,
+            errors: filled.errors,
+            duplicates: filled.duplicates,
             sexes: Sex::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
             contacts: PreferredContact::ALL
                 .iter()
@@ -129,8 +158,7 @@ pub async fn new_form(staff: Staff) -> AppResult<Response> {
         "New patient",
         "/patients".into(),
         "/patients".into(),
-        form,
-        FieldErrors::new(),
+        Filled::fresh(form),
         StatusCode::OK,
     ))
 }
@@ -138,26 +166,35 @@ pub async fn new_form(staff: Staff) -> AppResult<Response> {
 pub async fn create(
     State(st): State<AppState>,
     staff: Staff,
-    CsrfForm(form): CsrfForm<PatientForm>,
+    CsrfForm(new): CsrfForm<NewPatientForm>,
 ) -> AppResult<Response> {
-    match form.parse(chrono::Utc::now().date_naive()) {
-        Ok(d) => {
-            let id = st
-                .store
-                .create_patient(&staff.actor(), staff.clinic_id(), &d)
-                .await?;
-            Ok(see_other(&format!("/patients/{id}?notice=created")))
-        }
-        Err(errors) => Ok(form_page(
-            &staff,
-            "New patient",
-            "/patients".into(),
-            "/patients".into(),
-            form,
-            errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )),
-    }
+    let confirmed = new.confirmed();
+    let form = new.form;
+    let filled = match form.parse(chrono::Utc::now().date_naive()) {
+        Ok(d) => match duplicates::warning(&st, &staff, &d, confirmed).await? {
+            None => {
+                let id = st
+                    .store
+                    .create_patient(&staff.actor(), staff.clinic_id(), &d)
+                    .await?;
+                return Ok(see_other(&format!("/patients/{id}?notice=created")));
+            }
+            Some(warning) => Filled {
+                form,
+                errors: FieldErrors::new(),
+                duplicates: Some(warning),
+            },
+        },
+        Err(errors) => Filled::with_errors(form, errors),
+    };
+    Ok(form_page(
+        &staff,
+        "New patient",
+        "/patients".into(),
+        "/patients".into(),
+        filled,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 #[derive(Template)]
@@ -173,8 +210,8 @@ struct ChartPage {
     may_edit: bool,
     may_measure: bool,
     may_audit: bool,
-    /// The measurement-based-care part of the chart (alerts, questionnaires).
-    measures: String,
+    /// The other capabilities' parts of the chart (alerts, questionnaires, …).
+    sections: String,
 }
 
 struct MeasurementRow {
@@ -207,20 +244,35 @@ fn measurement_rows(ms: &[BodyMeasurementRecord], tz: TimeZone) -> Vec<Measureme
         .collect()
 }
 
-async fn chart(
+/// The measurement form on the chart.
+const MEASUREMENT: &str = "measurement";
+
+/// The patient's chart, with a form of one of its sections as typed when it came back with
+/// problems.
+pub async fn chart_page(
     st: &AppState,
     staff: &Staff,
     id: Uuid,
     notice: Option<&str>,
-    measure: MeasurementForm,
-    measure_errors: FieldErrors,
+    returned: Returned,
     status: StatusCode,
 ) -> AppResult<Response> {
     let (patient, ms) = st
         .store
         .patient(&staff.actor(), staff.clinic_id(), id)
         .await?;
-    let measures = crate::measure::chart::chart_part(st, staff, id).await?;
+    let sections = render_sections(&st.chart_sections, st, staff, Some(id), &returned).await?;
+    let (measure, measure_errors) = if returned.is(MEASUREMENT, None) {
+        (
+            MeasurementForm {
+                weight_kg: returned.value(MEASUREMENT, None, "weight_kg", ""),
+                height_cm: returned.value(MEASUREMENT, None, "height_cm", ""),
+            },
+            returned.errors.clone(),
+        )
+    } else {
+        (MeasurementForm::default(), FieldErrors::new())
+    };
     let d = patient.details;
     Ok(render(
         &ChartPage {
@@ -234,7 +286,7 @@ async fn chart(
             may_edit: staff.may(Action::UpdatePatient),
             may_measure: staff.may(Action::RecordBodyMeasurement),
             may_audit: staff.may(Action::ReadAudit),
-            measures,
+            sections,
         },
         status,
     ))
@@ -247,13 +299,12 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    chart(
+    chart_page(
         &st,
         &staff,
         id,
         q.notice.as_deref(),
-        MeasurementForm::default(),
-        FieldErrors::new(),
+        Returned::none(),
         StatusCode::OK,
     )
     .await
@@ -275,8 +326,7 @@ pub async fn edit_form(
         &format!("Edit {}", patient.details.full_name),
         format!("/patients/{id}"),
         format!("/patients/{id}"),
-        form,
-        FieldErrors::new(),
+        Filled::fresh(form),
         StatusCode::OK,
     ))
 }
@@ -300,8 +350,7 @@ pub async fn update(
             "Edit patient",
             format!("/patients/{id}"),
             format!("/patients/{id}"),
-            form,
-            errors,
+            Filled::with_errors(form, errors),
             StatusCode::UNPROCESSABLE_ENTITY,
         )),
     }
@@ -322,13 +371,16 @@ pub async fn measure(
             Ok(see_other(&format!("/patients/{id}?notice=measured")))
         }
         Err(errors) => {
-            chart(
+            let typed = vec![
+                ("weight_kg".into(), form.weight_kg),
+                ("height_cm".into(), form.height_cm),
+            ];
+            chart_page(
                 &st,
                 &staff,
                 id,
                 None,
-                form,
-                errors,
+                Returned::form(MEASUREMENT, typed, errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

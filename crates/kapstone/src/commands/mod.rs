@@ -60,6 +60,10 @@ pub async fn open(config: &Config, how: Open) -> Result<Store> {
         if sealed > 0 {
             tracing::info!(sealed, "patient links in stored messages were sealed");
         }
+        let indexed = store.index_patients_for_search().await?;
+        if indexed > 0 {
+            tracing::info!(indexed, "patients were indexed for search");
+        }
     }
     Ok(store)
 }
