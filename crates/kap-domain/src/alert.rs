@@ -59,6 +59,21 @@ impl Alert {
     }
 
     /// The question it is about: "question 9", or none.
+    /// The `tel:` targets of the patient's and the emergency contact's phones.
+    pub fn patient_tel(&self) -> String {
+        self.patient_phone
+            .as_deref()
+            .map(crate::person::tel_target)
+            .unwrap_or_default()
+    }
+
+    pub fn emergency_tel(&self) -> String {
+        self.emergency_phone
+            .as_deref()
+            .map(crate::person::tel_target)
+            .unwrap_or_default()
+    }
+
     pub fn question(&self) -> Option<String> {
         self.item.as_ref().map(|i| format!("question {i}"))
     }

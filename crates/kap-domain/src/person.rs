@@ -136,9 +136,25 @@ impl Phone {
         Ok(Self(t.split_whitespace().collect::<Vec<_>>().join(" ")))
     }
 
-    /// Only the digits (and a leading +), for searching regardless of formatting.
+    /// Only the digits, for searching and matching regardless of formatting.
     pub fn digits(&self) -> String {
         digits_of(&self.0)
+    }
+
+    /// The number as a `tel:` link's target: the digits, with the leading + of an
+    /// international number kept (RFC 3966).
+    pub fn tel(&self) -> String {
+        tel_target(&self.0)
+    }
+}
+
+/// A phone number as written, as a `tel:` link's target (see [`Phone::tel`]).
+pub fn tel_target(s: &str) -> String {
+    let digits = digits_of(s);
+    if s.trim_start().starts_with('+') {
+        format!("+{digits}")
+    } else {
+        digits
     }
 }
 
@@ -455,6 +471,14 @@ mod tests {
         assert!(Weight::from_kg_text("abc").is_err());
         assert_eq!(Height::from_cm_text("172.5").map(Height::mm), Ok(1725));
         assert!(Height::from_cm_text("500").is_err());
+    }
+
+    #[test]
+    fn tel_links_keep_the_international_plus() {
+        let p = Phone::parse("+1 (555) 010-2000").unwrap_or_else(|_| unreachable!());
+        assert_eq!(p.tel(), "+15550102000");
+        let p = Phone::parse("020 7946 0000").unwrap_or_else(|_| unreachable!());
+        assert_eq!(p.tel(), "02079460000");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api;
+mod first_week;
 mod hardening;
 mod measure;
 mod pages;

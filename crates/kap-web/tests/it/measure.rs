@@ -4,7 +4,12 @@ use super::*;
 use kap_domain::instruments::{Flag, Severity};
 use serde_json::json;
 
-async fn link_token(app: &TestApp, who: &Browser, patient: Uuid, instrument: &str) -> String {
+pub(super) async fn link_token(
+    app: &TestApp,
+    who: &Browser,
+    patient: Uuid,
+    instrument: &str,
+) -> String {
     let r = app
         .post(
             &format!("/patients/{patient}/links"),
@@ -23,7 +28,7 @@ async fn link_token(app: &TestApp, who: &Browser, patient: Uuid, instrument: &st
     body[at..at + 48].to_owned()
 }
 
-fn phq9_fields(values: [&'static str; 9]) -> Vec<(String, String)> {
+pub(super) fn phq9_fields(values: [&'static str; 9]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = values
         .iter()
         .enumerate()
@@ -34,7 +39,7 @@ fn phq9_fields(values: [&'static str; 9]) -> Vec<(String, String)> {
 }
 
 /// Posts a patient's answers as a browser does: a redirect is followed to the page it names.
-async fn post_link(app: &TestApp, token: &str, fields: &[(String, String)]) -> Reply {
+pub(super) async fn post_link(app: &TestApp, token: &str, fields: &[(String, String)]) -> Reply {
     let refs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
