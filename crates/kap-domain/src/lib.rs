@@ -18,6 +18,7 @@ pub mod permission;
 pub mod person;
 pub mod staff;
 pub mod time;
+pub mod two_factor;
 
 pub use code::UnknownCode;
 pub use fields::{FieldError, FieldErrors};

@@ -33,6 +33,21 @@ pub enum WeakPassword {
     ContainsEmail,
 }
 
+/// Checks a new password typed twice on a form (fields `new_password` and
+/// `new_password_again`) for the account whose login email is `email`.
+pub fn check_new(password: &str, again: &str, email: &str) -> Result<(), crate::FieldErrors> {
+    let mut e = crate::FieldErrors::new();
+    if let Err(w) = check_strength(password, email) {
+        e.add("new_password", w.to_string());
+    } else if password != again {
+        e.add(
+            "new_password_again",
+            "The two new passwords are not the same.",
+        );
+    }
+    if e.is_empty() { Ok(()) } else { Err(e) }
+}
+
 /// Checks a new password for the account whose login email is `email`.
 pub fn check_strength(password: &str, email: &str) -> Result<(), WeakPassword> {
     let n = password.chars().count();
@@ -64,6 +79,16 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), WeakPassword> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_password_is_strong_and_typed_the_same_twice() {
+        let good = "correct horse battery staple";
+        assert!(check_new(good, good, "ada@clinic.org").is_ok());
+        let e = check_new(good, "correct horse battery stapler", "ada@clinic.org");
+        assert!(e.is_err_and(|e| e.get("new_password_again").is_some()));
+        let e = check_new("short", "short", "ada@clinic.org");
+        assert!(e.is_err_and(|e| e.get("new_password").is_some()));
+    }
 
     #[test]
     fn passphrases_pass() {

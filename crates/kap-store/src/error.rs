@@ -53,6 +53,10 @@ pub enum Conflict {
     AlertAlreadyAcknowledged,
     #[error("this message is not one to send by hand, or was sent already")]
     MessageNotManual,
+    /// A clinic administrator may not reset the password of someone who also works in
+    /// another clinic.
+    #[error("this person also works in another clinic")]
+    WorksElsewhere,
     /// The patient already has an active schedule for this questionnaire.
     #[error("an active {0} schedule already exists for this patient")]
     ScheduleExists(&'static str),

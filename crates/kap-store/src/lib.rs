@@ -6,6 +6,7 @@
 //! and its audit row commit together. Rows are private to this crate: what leaves it are the
 //! domain's types.
 
+pub mod account;
 pub mod audit;
 mod audited;
 pub mod clinic;

@@ -26,9 +26,19 @@ pub struct Principal {
     pub csrf_token: Option<String>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Whether the person signs in with a second factor.
+    pub two_factor_on: bool,
+    /// Whether the clinic requires a second factor of all its staff.
+    pub clinic_requires_two_factor: bool,
 }
 
 impl Principal {
+    /// The clinic requires two factors and this person has not set theirs up yet: until they
+    /// do, only their own account pages open.
+    pub fn must_set_up_two_factor(&self) -> bool {
+        self.clinic_requires_two_factor && !self.two_factor_on
+    }
+
     pub fn actor(&self, kind: ActorKind, address: Option<String>) -> Actor {
         Actor::staff(self.staff_id, kind, self.clinic_id, address)
     }
@@ -46,6 +56,8 @@ pub(crate) struct PrincipalRow {
     csrf_token: Option<String>,
     last_seen_at: Option<DateTime<Utc>>,
     created_at: Option<DateTime<Utc>>,
+    two_factor_on: bool,
+    clinic_requires_two_factor: bool,
 }
 
 impl TryFrom<PrincipalRow> for Principal {
@@ -68,12 +80,15 @@ impl TryFrom<PrincipalRow> for Principal {
             csrf_token: r.csrf_token,
             last_seen_at: r.last_seen_at,
             created_at: r.created_at,
+            two_factor_on: r.two_factor_on,
+            clinic_requires_two_factor: r.clinic_requires_two_factor,
         })
     }
 }
 
 pub(crate) const PRINCIPAL_COLS: &str = "s.id AS staff_id, s.email, s.full_name,
-    c.id AS clinic_id, c.name AS clinic_name, c.time_zone AS clinic_time_zone, m.role";
+    c.id AS clinic_id, c.name AS clinic_name, c.time_zone AS clinic_time_zone, m.role,
+    s.totp_secret IS NOT NULL AS two_factor_on, c.require_two_factor AS clinic_requires_two_factor";
 
 /// How many failed logins an account may have within the window before it is refused.
 #[derive(Debug, Clone, Copy)]

@@ -100,6 +100,22 @@ fn operator_commands_and_tamper_detection() {
     );
     assert!(o.status.success(), "{}", text(&o));
 
+    // A forgotten password, reset by the operator: the rule still applies; then it works.
+    let reset = ["user", "reset-password", "--email", "ada@clinic.example"];
+    let o = kapstone(&dir, &reset, Some("too short\n"));
+    assert!(!o.status.success());
+    assert!(text(&o).contains("at least 15 characters"), "{}", text(&o));
+    let o = kapstone(&dir, &reset, Some("a brand new passphrase for ada\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Ada Admin"), "{}", text(&o));
+    let o = kapstone(
+        &dir,
+        &["user", "reset-password", "--email", "nobody@clinic.example"],
+        Some("a brand new passphrase for ada\n"),
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no staff account"), "{}", text(&o));
+
     let o = kapstone(
         &dir,
         &["clinic", "add", "--name", "North site", "--slug", "north"],

@@ -47,6 +47,12 @@ crate::code::coded_enum! {
         MessageQueued = "outbox.queue" / "Message queued",
         MessageSentByHand = "outbox.sent" / "Message marked sent by hand",
         AccessRefused = "access.refused" / "Access refused",
+        PasswordChanged = "account.password" / "Own password changed",
+        PasswordResetIssued = "account.reset_issued" / "Password reset link issued",
+        PasswordReset = "account.reset" / "Password reset",
+        TwoFactorEnabled = "account.2fa_on" / "Two-factor sign-in turned on",
+        TwoFactorDisabled = "account.2fa_off" / "Two-factor sign-in turned off",
+        RecoveryCodeUsed = "login.recovery" / "Signed in with a recovery code",
     }
 }
 

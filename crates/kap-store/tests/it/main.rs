@@ -3,6 +3,7 @@
 //! asked for (`-- --include-ignored`), so a run without PostgreSQL never counts it as passed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod audit;
 mod inquiry;
 mod measure;

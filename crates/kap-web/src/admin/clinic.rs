@@ -31,6 +31,7 @@ struct ClinicPage {
     values: BTreeMap<String, String>,
     rules: Vec<RuleRow>,
     protocol_errors: FieldErrors,
+    require_two_factor: bool,
 }
 
 impl ClinicPage {
@@ -161,6 +162,7 @@ async fn clinic_page(st: &AppState, staff: &Staff, s: Shown<'_>) -> AppResult<Re
             rules: rule_rows(&values),
             values,
             protocol_errors: s.protocol_errors,
+            require_two_factor: st.store.requires_two_factor(staff.clinic_id()).await?,
         },
         s.status,
     ))
@@ -263,4 +265,23 @@ pub(super) async fn settings_update(
             clinic_page(&st, &staff, shown).await
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct TwoFactorForm {
+    #[serde(default)]
+    require: Option<String>,
+}
+
+/// Requires (or no longer requires) two-factor sign-in of every staff member of the clinic;
+/// those without it are led to set it up at their next page.
+pub(super) async fn two_factor_update(
+    State(st): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<TwoFactorForm>,
+) -> AppResult<Response> {
+    st.store
+        .set_requires_two_factor(&staff.actor(), staff.clinic_id(), form.require.is_some())
+        .await?;
+    Ok(see_other("/admin/clinic?notice=saved"))
 }

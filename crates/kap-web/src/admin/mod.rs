@@ -24,6 +24,11 @@ pub fn router() -> Routes {
             staff::staff_update,
         )
         .post(
+            "/admin/staff/{staff}/password-reset",
+            Needs(ManageStaff),
+            staff::password_reset,
+        )
+        .post(
             "/admin/staff/{staff}/tokens",
             Needs(ManageApiTokens),
             staff::token_create,
@@ -35,6 +40,11 @@ pub fn router() -> Routes {
         )
         .get("/admin/clinic", Needs(ManageClinic), clinic::show)
         .post("/admin/clinic", Needs(ManageClinic), clinic::update)
+        .post(
+            "/admin/two-factor",
+            Needs(ManageClinic),
+            clinic::two_factor_update,
+        )
         .post(
             "/admin/protocol",
             Needs(ManageClinic),

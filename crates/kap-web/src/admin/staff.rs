@@ -146,6 +146,8 @@ struct MemberPage {
     roles: Vec<(&'static str, &'static str)>,
     tokens: Vec<ApiTokenInfo>,
     new_token: Option<String>,
+    /// A password reset link just issued: shown this once.
+    reset_link: Option<String>,
     problem: Option<String>,
     errors: FieldErrors,
     is_self: bool,
@@ -162,6 +164,7 @@ impl MemberPage {
 struct MemberExtras<'a> {
     notice: Option<&'a str>,
     new_token: Option<String>,
+    reset_link: Option<String>,
     problem: Option<String>,
     errors: FieldErrors,
 }
@@ -176,6 +179,7 @@ async fn member_page(
     let MemberExtras {
         notice,
         new_token,
+        reset_link,
         problem,
         errors,
     } = extras;
@@ -189,6 +193,7 @@ async fn member_page(
             roles: roles(),
             tokens,
             new_token,
+            reset_link,
             problem,
             errors,
         },
@@ -337,4 +342,43 @@ pub(super) async fn token_revoke(
     Ok(see_other(&format!(
         "/admin/staff/{id}?notice=token-revoked"
     )))
+}
+
+/// How long a password reset link works.
+const RESET_VALID_HOURS: i64 = 24;
+
+/// Issues a one-time link for a colleague to set a new password; shown once, on this answer.
+pub(super) async fn password_reset(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let extras = match st
+        .store
+        .issue_password_reset(
+            &staff.actor(),
+            staff.clinic_id(),
+            id,
+            chrono::Duration::hours(RESET_VALID_HOURS),
+        )
+        .await
+    {
+        Ok(token) => MemberExtras {
+            reset_link: Some(format!("{}/reset/{token}", st.config.public_url)),
+            ..Default::default()
+        },
+        Err(StoreError::Conflict(c)) => MemberExtras {
+            problem: Some(conflict_words(&c)),
+            ..Default::default()
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let status = if extras.problem.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    member_page(&st, &staff, id, extras, status).await
 }

@@ -58,6 +58,7 @@ pub fn conflict_words(c: &Conflict) -> String {
         Conflict::MessageNotManual => {
             "This message is sent by email, or was marked sent already.".into()
         }
+        Conflict::WorksElsewhere => "This person also works in another clinic, so their password is theirs to change, or the installation's operator's to reset (`kapstone user reset-password`).".into(),
         Conflict::ScheduleExists(name) => format!(
             "This patient already has an active {name} schedule. Stop it first to change how often it is sent."
         ),

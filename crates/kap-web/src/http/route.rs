@@ -190,6 +190,11 @@ async fn gate(access: Access, api: bool, mut req: Request, next: Next) -> Respon
         refusals::record(&st, &staff, &method, &path, StatusCode::FORBIDDEN).await;
         return refuse(AppError::Forbidden);
     }
+    // A clinic that requires two factors: until this person has set theirs up, only their own
+    // account pages (where they do it) open.
+    if !api && access != Access::SignedIn && staff.principal.must_set_up_two_factor() {
+        return crate::http::extract::see_other("/account/two-factor?notice=two-factor-required");
+    }
     req.extensions_mut().insert(staff.clone());
     let res = next.run(req).await;
     if matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {

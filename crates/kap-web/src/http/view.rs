@@ -143,6 +143,12 @@ fn notice_text(key: &str) -> Option<&'static str> {
         }
         "alert-acknowledged" => "Alert acknowledged.",
         "message-sent" => "Marked as sent.",
+        "password-changed" => "Your password was changed. Your other sessions have ended.",
+        "two-factor-required" => {
+            "Your clinic requires two-factor sign-in. Set it up here to continue to the rest of Kapstone."
+        }
+        "two-factor-on" => "Two-factor sign-in is on.",
+        "two-factor-off" => "Two-factor sign-in is off.",
         _ => return None,
     })
 }

@@ -144,25 +144,49 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         ));
     };
+    if st.store.two_factor_state(account.id).await?.enabled {
+        // The password was right; the sign-in is not finished (nor counted as a success, so
+        // code guesses stay throttled) until a code from the person's authenticator is given.
+        return super::second_factor::ask_for_code(&st, account.id, clinic.id).await;
+    }
+    let detail = "with a password";
+    signed_in(
+        &st, &headers, account.id, clinic.id, address, attempt, detail,
+    )
+    .await
+}
+
+/// Finishes a sign-in: a fresh session (the browser's old one ended), the attempt counted as a
+/// success, the audit row, and the session cookie.
+pub(super) async fn signed_in(
+    st: &AppState,
+    headers: &HeaderMap,
+    staff_id: uuid::Uuid,
+    clinic_id: uuid::Uuid,
+    address: String,
+    attempt: uuid::Uuid,
+    detail: &str,
+) -> AppResult<Response> {
+    let cfg = &st.config;
     let name = session_cookie_name(cfg.secure_cookies);
-    let previous = cookie(&headers, name).map(str::to_owned);
+    let previous = cookie(headers, name).map(str::to_owned);
     let token = st
         .store
         .start_session(
-            account.id,
-            clinic.id,
+            staff_id,
+            clinic_id,
             Some(&address),
             previous.as_deref(),
             cfg.session,
         )
         .await?;
     st.store.settle_login_attempt(attempt, true).await?;
-    let actor = Actor::staff(account.id, ActorKind::Staff, clinic.id, Some(address));
+    let actor = Actor::staff(staff_id, ActorKind::Staff, clinic_id, Some(address));
     st.store
         .audit_only(
             &actor,
             AuditAction::LoginSucceeded,
-            Subject::record(RecordKind::Staff, account.id),
+            Subject::record(RecordKind::Staff, staff_id).with_detail(detail),
         )
         .await?;
     let mut r = see_other("/");

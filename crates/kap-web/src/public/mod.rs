@@ -1,9 +1,12 @@
-//! What anyone may reach without an account: the contact form, logging in (and out), a
-//! patient's questionnaire link, the health check and the static assets.
+//! What anyone may reach without an account: the contact form, logging in (with a second
+//! factor) and out, a password reset link, a patient's questionnaire link, the health check and
+//! the static assets.
 
 mod contact;
 mod link;
 mod login;
+mod reset;
+mod second_factor;
 
 use crate::http::Access::{Public, SignedIn};
 use crate::http::Routes;
@@ -14,6 +17,10 @@ pub fn router() -> Routes {
         .get("/static/{file}", Public, crate::http::view::static_file)
         .get("/login", Public, login::show)
         .post("/login", Public, login::submit)
+        .get("/login/code", Public, second_factor::show)
+        .post("/login/code", Public, second_factor::submit)
+        .get("/reset/{token}", Public, reset::show)
+        .post("/reset/{token}", Public, reset::submit)
         .post("/logout", SignedIn, login::logout)
         .post("/logout/everywhere", SignedIn, login::logout_everywhere)
         .get("/contact", Public, contact::show)

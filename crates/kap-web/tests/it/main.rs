@@ -2,6 +2,7 @@
 //! `KAPSTONE_TEST_DB=postgres` (with `KAPSTONE_TEST_PG_URL`), so CI runs the same tests on both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod api;
 mod first_week;
 mod hardening;

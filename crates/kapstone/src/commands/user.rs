@@ -1,4 +1,4 @@
-//! `kapstone user add|grant`: staff accounts from the command line (the first administrator,
+//! `kapstone user add|grant|deactivate|reset-password`: staff accounts from the command line (the first administrator,
 //! and people who work in several clinics).
 
 use super::{Open, ok, open};
@@ -26,6 +26,11 @@ pub enum Command {
     },
     /// End a person's access to every clinic of the installation (their account is kept).
     Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password for a staff member (read from standard input); their sessions end.
+    ResetPassword {
         #[arg(long)]
         email: String,
     },
@@ -60,6 +65,7 @@ pub async fn run(config: &Config, command: Command) -> Result<ExitCode> {
             clinic,
         } => grant(&store, &email, &role, &clinic).await?,
         Command::Deactivate { email } => deactivate(&store, &email).await?,
+        Command::ResetPassword { email } => reset_password(&store, &email).await?,
     }
     crate::checkpoint::after_command(config, &store).await;
     ok()
@@ -75,6 +81,33 @@ async fn deactivate(store: &Store, email: &str) -> Result<()> {
         .await?;
     println!(
         "{} can no longer sign in to any clinic; their sessions ended and their API tokens were revoked.",
+        account.full_name
+    );
+    Ok(())
+}
+
+/// The password on standard input (one line, its line ending dropped), if strong enough.
+fn password_from_stdin(email: &str) -> Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_owned();
+    kap_domain::password::check_strength(&password, email).map_err(|e| anyhow!("password: {e}"))?;
+    Ok(password)
+}
+
+async fn reset_password(store: &Store, email: &str) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    let account = store
+        .staff_login(&email)
+        .await?
+        .with_context(|| format!("no staff account with the email {email}"))?;
+    let password = password_from_stdin(&email)?;
+    let hash = kap_web::http::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    store.reset_password_by_operator(account.id, &hash).await?;
+    println!(
+        "The password of {} was set; their sessions ended.",
         account.full_name
     );
     Ok(())
@@ -125,13 +158,7 @@ async fn add(
         .to_owned();
     let name =
         PersonName::parse(name.unwrap_or(&default_name)).map_err(|e| anyhow!("name: {e}"))?;
-    let mut password = String::new();
-    std::io::stdin()
-        .read_to_string(&mut password)
-        .context("reading the password from standard input")?;
-    let password = password.trim_end_matches(['\n', '\r']).to_owned();
-    kap_domain::password::check_strength(&password, email.as_str())
-        .map_err(|e| anyhow!("password: {e}"))?;
+    let password = password_from_stdin(email.as_str())?;
     let hash = kap_web::http::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
     store
         .create_staff(
