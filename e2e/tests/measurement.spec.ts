@@ -255,7 +255,7 @@ test.describe('measurement-based care', () => {
       .locator('div.card')
       .filter({ has: page.getByRole('link', { name, exact: true }) });
     await expect(alert).toHaveCount(1);
-    await expect(alert.locator('.badge').first()).toHaveText('high');
+    await expect(alert.locator('.badge').first()).toHaveText('High');
     await expect(alert.getByText(/PHQ-9 item 9/)).toBeVisible();
     await expect(alert.getByRole('link', { name, exact: true })).toHaveAttribute(
       'href',
@@ -291,7 +291,7 @@ test.describe('measurement-based care', () => {
     await openChart(page);
     const chartAlerts = page.getByRole('region', { name: 'Safety alerts', exact: true });
     await expect(chartAlerts).toBeVisible();
-    await expect(chartAlerts.getByText('high', { exact: true })).toBeVisible();
+    await expect(chartAlerts.getByText('High', { exact: true })).toBeVisible();
     await expect(chartAlerts).toContainText('PHQ-9 item 9');
     await expect(chartAlerts).toContainText('Acknowledged by Priya Prescriber');
     await expect(chartAlerts).toContainText(actionNote);
@@ -324,12 +324,13 @@ test.describe('measurement-based care', () => {
 
     const items = questions(page);
     await expect(items).toHaveCount(10);
+    // Staff entry is compact: each option shows its value beside its words.
     await choose(
       page.getByRole('group', { name: '1. Little interest or pleasure in doing things', exact: true }),
-      'Several days',
+      '1 — Several days',
     );
-    for (let i = 1; i < 9; i++) await choose(items.nth(i), 'Not at all');
-    await choose(items.nth(9), 'Not difficult at all');
+    for (let i = 1; i < 9; i++) await choose(items.nth(i), '0 — Not at all');
+    await choose(items.nth(9), '0 — Not difficult at all');
     await page.getByRole('button', { name: 'Save response', exact: true }).click();
     await page.waitForURL((url) => url.pathname === `/patients/${patientId}`);
     await expect(page.getByRole('status')).toHaveText('Response saved.');

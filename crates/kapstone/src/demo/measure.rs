@@ -1,5 +1,6 @@
 //! The demo's questionnaire histories: PHQ-9 courses that improve, stay flat or worsen, GAD-7
-//! baselines, and an acknowledged item-9 alert now and then.
+//! baselines, PHQ-2 screens, an acknowledged item-9 alert now and then, and one PHQ-9 sent with
+//! item 9 skipped whose alert is still open on the home page.
 
 use super::Rng;
 use anyhow::Result;
@@ -57,6 +58,58 @@ pub async fn seed(
             .collect()
     }
     let mut made = 0;
+    // A patient who skipped the risk question and sent the PHQ-9 as it was: the alert waits for
+    // a clinician on the home page.
+    if let Some(pid) = patients.get(1) {
+        let mut answers = spread(rng, 14, 9, Some(0));
+        answers.remove("9");
+        answers.insert("difficulty".into(), 1);
+        if let Ok(scored) = score(phq9, &answers) {
+            store
+                .record_response(
+                    &system,
+                    NewResponse {
+                        clinic_id: clinic,
+                        patient_id: *pid,
+                        instrument: phq9,
+                        context: ResponseContext::BetweenSessions,
+                        source: ResponseSource::PatientLink,
+                        answers: &answers,
+                        scored: &scored,
+                        link: None,
+                        answered_at: kap_store::now() - Duration::hours(3),
+                    },
+                )
+                .await?;
+            made += 1;
+        }
+    }
+    // PHQ-2 screens at first contact, positive from a total of 3 (Kroenke 2003).
+    if let Some(phq2) = instruments::by_code("phq2") {
+        for pid in patients.iter().skip(120).take(40) {
+            let total = rng.below(7) as i32;
+            let answers = spread(rng, total, 2, None);
+            if let Ok(scored) = score(phq2, &answers) {
+                store
+                    .record_response(
+                        &system,
+                        NewResponse {
+                            clinic_id: clinic,
+                            patient_id: *pid,
+                            instrument: phq2,
+                            context: ResponseContext::Baseline,
+                            source: ResponseSource::PatientLink,
+                            answers: &answers,
+                            scored: &scored,
+                            link: None,
+                            answered_at: kap_store::now() - Duration::days(rng.below(30) as i64),
+                        },
+                    )
+                    .await?;
+                made += 1;
+            }
+        }
+    }
     for (n, pid) in patients.iter().take(120).enumerate() {
         let visits = 3 + rng.below(4) as i64;
         let baseline = 12 + rng.below(13) as i32;
