@@ -2,7 +2,7 @@
 //! two-factor sign-in — the sealed TOTP secret, its once-only time steps, hashed recovery codes,
 //! and the half-way state between a right password and a code.
 
-use crate::db::{exec, fetch_opt, scalar, scalar_opt};
+use crate::db::{Tx, exec, fetch_opt, scalar, scalar_opt};
 use crate::error::{Conflict, Result, StoreError};
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::Duration;
@@ -46,6 +46,21 @@ impl From<HolderRow> for Holder {
     }
 }
 
+/// Replaces a password hash inside a transaction; the account must exist.
+async fn write_password(tx: &mut Tx, staff_id: Uuid, password_hash: &str) -> Result<()> {
+    let n = exec!(
+        tx(tx),
+        "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
+        password_hash,
+        now(),
+        staff_id
+    );
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// The sealing context of a staff member's TOTP secret: a sealed secret opens only for its
 /// own account.
 fn totp_context(staff_id: Uuid) -> String {
@@ -81,16 +96,7 @@ impl Store {
         keep_session: Option<&str>,
     ) -> Result<u64> {
         let mut a = self.audited(actor).await?;
-        let n = exec!(
-            tx(a.tx()),
-            "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            password_hash,
-            now(),
-            staff_id
-        );
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        write_password(a.tx(), staff_id, password_hash).await?;
         let ended = exec!(
             tx(a.tx()),
             "DELETE FROM login_session WHERE staff_id = $1 AND token_hash <> $2",
@@ -214,13 +220,7 @@ impl Store {
         if spent == 0 {
             return Err(Conflict::LinkSpent.into());
         }
-        exec!(
-            tx(a.tx()),
-            "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            password_hash,
-            t,
-            holder.staff_id
-        );
+        write_password(a.tx(), holder.staff_id, password_hash).await?;
         exec!(
             tx(a.tx()),
             "DELETE FROM login_session WHERE staff_id = $1",
@@ -243,16 +243,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<()> {
         let mut a = self.audited(&Actor::system()).await?;
-        let n = exec!(
-            tx(a.tx()),
-            "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            password_hash,
-            now(),
-            staff_id
-        );
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
+        write_password(a.tx(), staff_id, password_hash).await?;
         exec!(
             tx(a.tx()),
             "DELETE FROM login_session WHERE staff_id = $1",

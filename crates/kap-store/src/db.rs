@@ -200,6 +200,13 @@ impl Db {
         })
     }
 
+    /// Refreshes the planner's statistics (after a bulk import: without them PostgreSQL plans
+    /// for an empty table until autovacuum comes round).
+    pub async fn analyze(&self) -> Result<()> {
+        exec!(db(self), "ANALYZE");
+        Ok(())
+    }
+
     pub async fn close(&self) {
         on!(db(self), p => p.close().await)
     }

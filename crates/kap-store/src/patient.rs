@@ -2,7 +2,7 @@
 //! and keyset-paged search — every read and write audited, every query scoped to one clinic.
 
 use crate::audited::Audited;
-use crate::db::{Tx, exec, fetch_all, fetch_opt, on};
+use crate::db::{Db, Tx, exec, fetch_all, fetch_opt, on};
 use crate::error::{Result, StoreError, code, field, opt_field};
 use crate::{Store, new_id, now};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -367,14 +367,42 @@ impl Store {
             }
         };
         let n = values.len() + usize::from(dob.is_some());
-        let sql = format!(
-            "SELECT id, full_name, date_of_birth, email, phone FROM patient
-             WHERE clinic_id = $1{cond}
-               AND (${a} IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = ${a}))
-             ORDER BY name_key, id LIMIT ${l}",
-            a = n + 2,
-            l = n + 3,
+        let (after_at, limit_at) = (n + 2, n + 3);
+        let keyset = format!(
+            "(${after_at} IS NULL OR (name_key, id) > (SELECT name_key, id FROM patient WHERE id = ${after_at}))"
         );
+        // The one place the backends' SQL differs here, because their planners do. A substring
+        // match cannot seek. SQLite walks `patient_search` (name order, with the searched text
+        // inside each entry) and stops at the first page; left to itself it may walk the
+        // narrower name index instead and read every patient's row to test it. PostgreSQL's
+        // trigram index finds the matches of words of three or more letters outright; left to
+        // itself it may walk the name index and hope matches come early, which fails for
+        // words whose matches cluster late in name order (first names such as "Zoe"). Phone
+        // digits are left to its planner: a few digits often match most numbers of a region.
+        let trigrams = |ws: &[String]| ws.iter().all(|w| w.chars().count() >= 3);
+        let materialized = || {
+            format!(
+                "WITH found AS MATERIALIZED (
+                     SELECT id, full_name, date_of_birth, email, phone, name_key FROM patient
+                     WHERE clinic_id = $1{cond})
+                 SELECT id, full_name, date_of_birth, email, phone FROM found
+                 WHERE {keyset} ORDER BY name_key, id LIMIT ${limit_at}"
+            )
+        };
+        let sql = match (&self.db, q) {
+            (Db::Sqlite(..), PatientQuery::Words(_) | PatientQuery::PhoneDigits(_)) => format!(
+                "SELECT id, full_name, date_of_birth, email, phone
+                 FROM patient INDEXED BY patient_search
+                 WHERE clinic_id = $1{cond} AND {keyset}
+                 ORDER BY name_key, id LIMIT ${limit_at}"
+            ),
+            (Db::Postgres(_), PatientQuery::Words(ws)) if trigrams(ws) => materialized(),
+            _ => format!(
+                "SELECT id, full_name, date_of_birth, email, phone FROM patient
+                 WHERE clinic_id = $1{cond} AND {keyset}
+                 ORDER BY name_key, id LIMIT ${limit_at}"
+            ),
+        };
         let mut a = self.audited_in(actor, clinic_id).await?;
         let rows: Vec<SummaryRow> = on!(tx(a.tx()), c => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(clinic_id);

@@ -197,37 +197,6 @@ impl Store {
             .collect()
     }
 
-    /// Replaces a staff member's password hash and ends their sessions.
-    pub async fn set_password(
-        &self,
-        actor: &Actor,
-        staff_id: Uuid,
-        password_hash: &str,
-    ) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        let n = exec!(
-            tx(a.tx()),
-            "UPDATE staff_user SET password_hash = $1, updated_at = $2 WHERE id = $3",
-            password_hash,
-            now(),
-            staff_id
-        );
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        exec!(
-            tx(a.tx()),
-            "DELETE FROM login_session WHERE staff_id = $1",
-            staff_id
-        );
-        a.record(
-            AuditAction::StaffUpdated,
-            Subject::record(RecordKind::Staff, staff_id).with_detail("password changed"),
-        )
-        .await?;
-        a.commit().await
-    }
-
     pub async fn count_staff(&self) -> Result<i64> {
         Ok(scalar!(
             db(&self.db),

@@ -32,8 +32,12 @@ CREATE UNIQUE INDEX questionnaire_schedule_one_active
 
 -- Search like people search: each patient's folded name and email (lower case, accents
 -- removed), filled in by Kapstone itself for existing patients when it migrates (folding is
--- Unicode work SQL cannot do). Substring matches scan this covering index; PostgreSQL uses a
--- trigram index instead. Phone digits likewise, and exact phone matches for duplicate checks.
+-- Unicode work SQL cannot do). A substring match (LIKE '%…%') cannot seek, so the search walks
+-- this index in name order and tests the text inside each index entry, reading a patient's row
+-- only for a match: the first page comes as soon as it is found, and a search that matches
+-- nobody reads the index once (measured: bench/README.md). Phone digits likewise. PostgreSQL
+-- uses trigram indexes under the same names instead.
 ALTER TABLE patient ADD COLUMN search_text TEXT;
-CREATE INDEX patient_search ON patient (clinic_id, search_text, name_key, id);
-CREATE INDEX patient_phone ON patient (clinic_id, phone_digits, name_key, id);
+CREATE INDEX patient_search ON patient (clinic_id, name_key, id, search_text, phone_digits);
+-- Exact phone matches, for the duplicate check.
+CREATE INDEX patient_phone ON patient (clinic_id, phone_digits);

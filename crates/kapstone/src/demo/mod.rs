@@ -185,6 +185,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     }
     let histories = measure::seed(store, &mut rng, clinic.id, &ids, prescriber).await?;
     let inquiries = inquiries::seed(store, &mut rng, clinic.id, coordinator, patients / 3).await?;
+    store.db.analyze().await?;
     tracing::info!(
         patients,
         inquiries,
