@@ -16,6 +16,7 @@ pub mod password;
 pub mod patient;
 pub mod permission;
 pub mod person;
+pub mod screening;
 pub mod staff;
 pub mod time;
 pub mod two_factor;
