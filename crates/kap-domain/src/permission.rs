@@ -57,10 +57,16 @@ pub enum Action {
     ReadOutbox,
     /// Mark a message sent by hand (copied and sent outside Kapstone).
     WorkOutbox,
+    /// Read a patient's screening: history, findings, treatment resistance, decision.
+    ReadScreening,
+    /// Start a screening and enter its intake (checklist, medications, trials, vitals).
+    EditScreening,
+    /// Sign the eligibility decision (which locks the screening) and write addenda.
+    SignEligibility,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -80,6 +86,9 @@ impl Action {
         Action::HandleAlerts,
         Action::ReadOutbox,
         Action::WorkOutbox,
+        Action::ReadScreening,
+        Action::EditScreening,
+        Action::SignEligibility,
     ];
 }
 
@@ -111,6 +120,11 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::HandleAlerts, &[P, N, T]),
     (Action::ReadOutbox, &[A, C]),
     (Action::WorkOutbox, &[A, C]),
+    // Screening is clinical content: clinicians read it; nurses and prescribers take the
+    // intake; only a prescriber decides eligibility.
+    (Action::ReadScreening, &[P, N, T]),
+    (Action::EditScreening, &[P, N]),
+    (Action::SignEligibility, &[P]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

@@ -57,6 +57,18 @@ pub enum Conflict {
     /// another clinic.
     #[error("this person also works in another clinic")]
     WorksElsewhere,
+    /// A signed screening is locked: corrections are addenda.
+    #[error("this screening was signed; corrections are addenda")]
+    ScreeningLocked,
+    /// Addenda are for signed screenings; an open one is simply edited.
+    #[error("this screening is not signed yet")]
+    ScreeningNotSigned,
+    /// The decision does not follow the clinic's rules for this intake.
+    #[error("the decision cannot be signed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    DecisionRefused(Vec<kap_domain::screening::decision::Refused>),
+    /// A screening protocol that would mislead (a rule without its source, …).
+    #[error("the screening protocol is not valid: {0}")]
+    ProtocolInvalid(String),
     /// The patient already has an active schedule for this questionnaire.
     #[error("an active {0} schedule already exists for this patient")]
     ScheduleExists(&'static str),

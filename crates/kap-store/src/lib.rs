@@ -15,6 +15,7 @@ mod error;
 pub mod inquiry;
 pub mod measure;
 pub mod patient;
+pub mod screening;
 mod sealed;
 pub mod session;
 pub mod staff;

@@ -53,6 +53,12 @@ crate::code::coded_enum! {
         TwoFactorEnabled = "account.2fa_on" / "Two-factor sign-in turned on",
         TwoFactorDisabled = "account.2fa_off" / "Two-factor sign-in turned off",
         RecoveryCodeUsed = "login.recovery" / "Signed in with a recovery code",
+        ScreeningStarted = "screening.start" / "Screening started",
+        ScreeningRead = "screening.read" / "Screening read",
+        ScreeningUpdated = "screening.update" / "Screening intake changed",
+        EligibilitySigned = "screening.sign" / "Eligibility decision signed",
+        ScreeningAddendum = "screening.addendum" / "Screening addendum written",
+        ScreeningProtocolChanged = "screening.protocol" / "Screening protocol changed",
     }
 }
 
@@ -69,6 +75,10 @@ impl AuditAction {
                 | Self::AlertRaised
                 | Self::AlertAcknowledged
                 | Self::AlertsListed
+                | Self::ScreeningRead
+                | Self::ScreeningUpdated
+                | Self::EligibilitySigned
+                | Self::ScreeningAddendum
         )
     }
 

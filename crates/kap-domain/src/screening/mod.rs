@@ -7,6 +7,7 @@
 
 pub mod decision;
 pub mod intake;
+pub mod record;
 pub mod rules;
 pub mod staging;
 

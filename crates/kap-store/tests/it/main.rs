@@ -8,6 +8,7 @@ mod audit;
 mod inquiry;
 mod measure;
 mod patient;
+mod screening;
 mod staff;
 
 use kap_domain::Role;

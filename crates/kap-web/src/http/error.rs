@@ -59,6 +59,18 @@ pub fn conflict_words(c: &Conflict) -> String {
             "This message is sent by email, or was marked sent already.".into()
         }
         Conflict::WorksElsewhere => "This person also works in another clinic, so their password is theirs to change, or the installation's operator's to reset (`kapstone user reset-password`).".into(),
+        Conflict::ScreeningLocked => {
+            "This screening was signed and is locked; write an addendum to correct it.".into()
+        }
+        Conflict::ScreeningNotSigned => {
+            "This screening is not signed yet; change it directly instead of writing an addendum."
+                .into()
+        }
+        Conflict::DecisionRefused(problems) => {
+            let words: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            format!("The decision cannot be signed: {}.", words.join("; "))
+        }
+        Conflict::ProtocolInvalid(p) => format!("The screening protocol is not valid: {p}"),
         Conflict::ScheduleExists(name) => format!(
             "This patient already has an active {name} schedule. Stop it first to change how often it is sent."
         ),
