@@ -13,6 +13,7 @@ pub mod inquiries;
 pub mod measure;
 pub mod patients;
 pub mod public;
+pub mod screening;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -91,6 +92,7 @@ pub fn routes() -> Routes {
         .merge(patients::router())
         .merge(inquiries::router())
         .merge(measure::router())
+        .merge(screening::router())
         .merge(admin::router())
         .merge(http::openapi::router())
 }
@@ -104,7 +106,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         config: Arc::new(config),
         refusals: Arc::default(),
         // A capability that shows on the chart or the home page adds its section here.
-        chart_sections: Arc::new([measure::chart::section]),
+        chart_sections: Arc::new([screening::section, measure::chart::section]),
         home_sections: Arc::new([measure::alerts::home_section]),
     };
     let (router, _, _) = routes().into_parts();

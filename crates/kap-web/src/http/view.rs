@@ -148,6 +148,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
             "Your clinic requires two-factor sign-in. Set it up here to continue to the rest of Kapstone."
         }
         "two-factor-on" => "Two-factor sign-in is on.",
+        "signed" => "The decision is signed; the screening is locked.",
         "two-factor-off" => "Two-factor sign-in is off.",
         _ => return None,
     })

@@ -9,6 +9,7 @@ mod hardening;
 mod measure;
 mod pages;
 mod permissions;
+mod screening;
 mod security;
 
 use axum::Router;

@@ -1,0 +1,282 @@
+//! Screening through the router: the intake by a nurse, the rules' findings, a prescriber's
+//! decision refused until it follows them, the lock, addenda, and who may see what.
+
+use super::*;
+use kap_domain::screening::intake::Condition;
+
+fn checklist_fields(yes: &[Condition]) -> Vec<(String, String)> {
+    Condition::ALL
+        .iter()
+        .map(|c| {
+            (
+                format!("c_{}", c.as_str()),
+                if yes.contains(c) { "yes" } else { "no" }.to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn post_owned(app: &TestApp, path: &str, who: &Browser, f: &[(String, String)]) -> Reply {
+    let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post(path, who, &refs).await
+}
+
+#[tokio::test]
+async fn a_screening_is_taken_decided_by_the_rules_signed_and_locked() {
+    let app = TestApp::new().await;
+    let nurse = app.browser(Role::Nurse).await;
+    let pres = app.browser(Role::Prescriber).await;
+    let patient = app.patient("Mara Okafor").await;
+
+    let chart = app.get(&format!("/patients/{patient}"), Some(&nurse)).await;
+    assert!(chart.body.contains("Not screened yet."));
+    let r = app
+        .post(&format!("/patients/{patient}/screenings"), &nurse, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page_path = r.location().to_owned();
+    let id = page_path.trim_start_matches("/screenings/").to_owned();
+    let page = app.get(&page_path, Some(&nurse)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Still unanswered"));
+    assert!(
+        page.body
+            .contains("Checklist: History of intracerebral haemorrhage")
+    );
+
+    // The intake.
+    let r = post_owned(
+        &app,
+        &format!("/screenings/{id}/checklist"),
+        &nurse,
+        &checklist_fields(&[Condition::Psychosis]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .post(&format!("/screenings/{id}/medications"), &nurse, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("No current medications"));
+    let r = app
+        .post(
+            &format!("/screenings/{id}/medications"),
+            &nurse,
+            &[("no_meds", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .post(
+            &format!("/screenings/{id}/vitals"),
+            &nurse,
+            &[("systolic", "30"), ("diastolic", "80")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("Enter the systolic pressure (mmHg) as a whole number from 50 to 300.")
+    );
+    assert!(r.body.contains("value=\"30\""), "what was typed is kept");
+    let r = app
+        .post(
+            &format!("/screenings/{id}/vitals"),
+            &nurse,
+            &[
+                ("systolic", "128"),
+                ("diastolic", "82"),
+                ("heart_rate", "70"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for (class, outcome) in [("ssri", "none"), ("snri", "partial")] {
+        let r = app
+            .post(
+                &format!("/screenings/{id}/trials"),
+                &nurse,
+                &[
+                    ("kind", "antidepressant"),
+                    ("class", class),
+                    ("name", "150 mg daily"),
+                    ("weeks", "8"),
+                    ("adequate", "yes"),
+                    ("outcome", outcome),
+                    ("current_episode", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let r = app
+        .post(
+            &format!("/screenings/{id}/episode"),
+            &nurse,
+            &[("episode_months", "14"), ("severity", "moderate")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(&page_path, Some(&pres)).await;
+    assert!(page.body.contains("treatment-resistant"));
+    assert!(page.body.contains("6 (Mild resistance)") || page.body.contains("Maudsley"));
+    assert!(page.body.contains("Relative contraindication"));
+    assert!(page.body.contains("clinical.md §3.1"));
+    assert!(!page.body.contains("Still unanswered"));
+
+    // A nurse may not sign.
+    assert_eq!(
+        app.post(
+            &format!("/screenings/{id}/sign"),
+            &nurse,
+            &[("decision", "eligible")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // The prescriber: "eligible" is refused with the reasons; with precautions and a written
+    // justification it is signed.
+    let r = app
+        .post(
+            &format!("/screenings/{id}/sign"),
+            &pres,
+            &[
+                ("decision", "eligible"),
+                ("route", "iv"),
+                ("rationale", "Reviewed in clinic."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("needs a written justification"));
+    assert!(r.body.contains("value=\"eligible\" checked"));
+    let r = app
+        .post(
+            &format!("/screenings/{id}/sign"),
+            &pres,
+            &[
+                ("decision", "eligible_with_precautions"),
+                ("route", "iv"),
+                ("rationale", "Reviewed in clinic."),
+                (
+                    "justify_psychosis",
+                    "One drug-induced episode in 2009, none since; psychiatrist agrees.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&page_path, Some(&pres)).await;
+    assert!(page.body.contains("Signed and locked"));
+    assert!(page.body.contains("One drug-induced episode in 2009"));
+    // Locked: no more changes; an addendum instead.
+    let r = app
+        .post(
+            &format!("/screenings/{id}/vitals"),
+            &nurse,
+            &[("systolic", "120"), ("diastolic", "80")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = app
+        .post(
+            &format!("/screenings/{id}/addenda"),
+            &pres,
+            &[
+                ("reason", "Correction"),
+                ("body", "Episode began 15 months ago."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get(&page_path, Some(&pres))
+            .await
+            .body
+            .contains("Episode began 15 months ago.")
+    );
+
+    // The chart's panel; who may see it.
+    let chart = app.get(&format!("/patients/{patient}"), Some(&pres)).await;
+    assert!(chart.body.contains("Eligible with precautions"));
+    let therapist = app.browser(Role::Therapist).await;
+    assert_eq!(
+        app.get(&page_path, Some(&therapist)).await.status,
+        StatusCode::OK
+    );
+    let coord = app.browser(Role::Coordinator).await;
+    assert_eq!(
+        app.get(&page_path, Some(&coord)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let coord_chart = app.get(&format!("/patients/{patient}"), Some(&coord)).await;
+    assert!(!coord_chart.body.contains("id=\"screening\""));
+    let actions = app.audit_actions().await;
+    for a in [
+        "screening.start",
+        "screening.update",
+        "screening.sign",
+        "screening.addendum",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "{a}");
+    }
+}
+
+#[tokio::test]
+async fn an_absolute_contraindication_cannot_be_signed_eligible_in_the_browser() {
+    let app = TestApp::new().await;
+    let pres = app.browser(Role::Prescriber).await;
+    let patient = app.patient("Omar Haddad").await;
+    let r = app
+        .post(&format!("/patients/{patient}/screenings"), &pres, &[])
+        .await;
+    let id = r.location().trim_start_matches("/screenings/").to_owned();
+    post_owned(
+        &app,
+        &format!("/screenings/{id}/checklist"),
+        &pres,
+        &checklist_fields(&[Condition::AneurysmOrAvm]),
+    )
+    .await;
+    app.post(
+        &format!("/screenings/{id}/medications"),
+        &pres,
+        &[("no_meds", "yes")],
+    )
+    .await;
+    app.post(
+        &format!("/screenings/{id}/vitals"),
+        &pres,
+        &[("systolic", "118"), ("diastolic", "76")],
+    )
+    .await;
+    let r = app
+        .post(
+            &format!("/screenings/{id}/sign"),
+            &pres,
+            &[
+                ("decision", "eligible_with_precautions"),
+                ("route", "esketamine_nasal"),
+                ("rationale", "Wants to go ahead."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("An absolute contraindication (aneurysm_avm) rules out treatment.")
+    );
+    let r = app
+        .post(
+            &format!("/screenings/{id}/sign"),
+            &pres,
+            &[
+                ("decision", "not_eligible"),
+                ("route", "esketamine_nasal"),
+                ("rationale", "Known AVM."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
