@@ -3,6 +3,7 @@
 //! rules find and how treatment resistance was derived, sign the eligibility decision (which
 //! locks the screening), and write addenda after. The chart shows a summary panel.
 
+mod api;
 mod chart;
 mod forms;
 mod page;
@@ -12,6 +13,7 @@ pub use chart::section;
 use crate::http::Access::Needs;
 use crate::http::Routes;
 use kap_domain::permission::Action::{EditScreening, ReadScreening, SignEligibility};
+use utoipa_axum::routes;
 
 pub fn router() -> Routes {
     Routes::new()
@@ -61,4 +63,6 @@ pub fn router() -> Routes {
             Needs(SignEligibility),
             forms::addendum,
         )
+        .api(ReadScreening, routes!(api::latest))
+        .api(EditScreening, routes!(api::add_intake))
 }

@@ -280,3 +280,77 @@ async fn an_absolute_contraindication_cannot_be_signed_eligible_in_the_browser()
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_api_summarises_the_screening_and_takes_intake_data() {
+    let app = TestApp::new().await;
+    let pres = app.browser(Role::Prescriber).await;
+    let patient = app.patient("Hiro Tanaka").await;
+    let token = app.api_token(Role::Nurse).await;
+    let path = format!("/api/v1/patients/{patient}/screening");
+    assert_eq!(
+        app.api("GET", &path, Some(&token), None).await.status,
+        StatusCode::NOT_FOUND,
+        "not screened yet"
+    );
+    let r = app
+        .post(&format!("/patients/{patient}/screenings"), &pres, &[])
+        .await;
+    let id = r.location().trim_start_matches("/screenings/").to_owned();
+    let intake = format!("/api/v1/screenings/{id}/intake");
+    let r = app
+        .api(
+            "POST",
+            &intake,
+            Some(&token),
+            Some(serde_json::json!({"vitals": {"systolic": 400, "diastolic": 80}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][0]["field"], "vitals.systolic");
+    let r = app
+        .api(
+            "POST",
+            &intake,
+            Some(&token),
+            Some(serde_json::json!({"vitals": {"systolic": 150, "diastolic": 95},
+                                    "conditions": {"cardiovascular_disease": true, "nonsense": false}})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nothing stored when a part is wrong"
+    );
+    let r = app
+        .api(
+            "POST",
+            &intake,
+            Some(&token),
+            Some(
+                serde_json::json!({"vitals": {"systolic": 150, "diastolic": 95},
+                                    "conditions": {"cardiovascular_disease": true}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let j = app.api("GET", &path, Some(&token), None).await.json();
+    assert_eq!(j["decision"], serde_json::Value::Null);
+    assert_eq!(
+        j["rules_allow"], "deferred",
+        "other questions are unanswered"
+    );
+    let rules: Vec<&str> = j["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["rule"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(rules.contains(&"cardiovascular_disease") && rules.contains(&"baseline_bp"));
+    assert!(j["missing"].as_array().is_some_and(|m| !m.is_empty()));
+    assert_eq!(j["resistance"]["trd_from"], 2);
+    // Coordinators read no screenings.
+    let coord = app.api_token(Role::Coordinator).await;
+    assert_eq!(
+        app.api("GET", &path, Some(&coord), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
