@@ -1,11 +1,12 @@
 //! The demo clinic: a believable clinic to click through — staff of every role, synthetic
 //! patients with weight and height histories, inquiries in every state, questionnaire
-//! histories with acknowledged alerts. Each capability seeds its own part (one module each).
+//! histories with acknowledged alerts, screenings at every stage. Each capability seeds its own part (one module each).
 //! Every name, phone number and address is fictional (555-01xx numbers, example.org addresses).
 
 mod inquiries;
 mod measure;
 mod patients;
+mod screening;
 
 use anyhow::Result;
 use chrono::Utc;
@@ -153,6 +154,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let mut accounts = vec![];
     let mut coordinator = None;
     let mut prescriber = None;
+    let mut nurse = None;
     for (email, name, role) in staff {
         let new = NewStaff {
             email,
@@ -167,6 +169,9 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         }
         if role == Role::Prescriber {
             prescriber = Some(id);
+        }
+        if role == Role::Nurse {
+            nurse = Some(id);
         }
         accounts.push((email.to_owned(), role));
     }
@@ -185,11 +190,13 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     }
     let histories = measure::seed(store, &mut rng, clinic.id, &ids, prescriber).await?;
     let inquiries = inquiries::seed(store, &mut rng, clinic.id, coordinator, patients / 3).await?;
+    let screenings = screening::seed(store, clinic.id, &ids, nurse, prescriber).await?;
     store.db.analyze().await?;
     tracing::info!(
         patients,
         inquiries,
         histories,
+        screenings,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );
