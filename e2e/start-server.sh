@@ -47,5 +47,6 @@ add_user coordinator@e2e.test coordinator 'Cora Coordinator'
 add_user therapist@e2e.test   therapist   'Theo Therapist'
 add_user prescriber@e2e.test  prescriber  'Priya Prescriber'
 add_user twofactor@e2e.test   nurse       'Tess Twofactor'
+add_user nurse@e2e.test       nurse       'Nina Nurse'
 
 exec "$BIN" --data-dir "$DIR" --database-url "$URL" serve --listen "127.0.0.1:$PORT"

@@ -8,6 +8,7 @@ export const STAFF = {
   coordinator: 'coordinator@e2e.test',
   therapist: 'therapist@e2e.test',
   prescriber: 'prescriber@e2e.test',
+  nurse: 'nurse@e2e.test',
   /** Sets up two-factor sign-in in its own test; no other test uses it. */
   twoFactor: 'twofactor@e2e.test',
 } as const;
