@@ -7,6 +7,7 @@ pub(crate) mod code;
 
 pub mod alert;
 pub mod audit;
+pub mod consent;
 pub mod fields;
 pub mod inquiry;
 pub mod instruments;

@@ -56,6 +56,19 @@ pub fn questionnaire_link(from: Sender<'_>, ins: &Instrument, url: &str) -> Pati
     }
 }
 
+/// A consent document to read and sign through a single-use link. The message names the
+/// document (its title is the clinic's own) but nothing about the patient's care.
+pub fn consent_link(from: Sender<'_>, title: &str, url: &str) -> PatientMessage {
+    let clinic_name = from.clinic_name;
+    PatientMessage {
+        subject: format!("{clinic_name}: a consent form to read and sign"),
+        body: format!(
+            "Hello,\n\nYour care team at {clinic_name} asks you to read a consent form (\"{title}\") and, if you agree, sign it:\n\n{url}\n\nTake your time; you can call us with any question before signing. The link works once and expires after a few days. If you did not expect this message, please call {}.\n",
+            from.call()
+        ),
+    }
+}
+
 /// The one reminder for a link still unanswered. The token is never stored, so the reminder
 /// points to the original message rather than carrying the link again.
 pub fn questionnaire_reminder(

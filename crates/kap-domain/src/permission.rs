@@ -63,10 +63,19 @@ pub enum Action {
     EditScreening,
     /// Sign the eligibility decision (which locks the screening) and write addenda.
     SignEligibility,
+    /// See which consent documents a patient signed (version, date, how) and the REMS
+    /// enrolment.
+    ReadConsent,
+    /// Send a patient a consent link.
+    SendConsent,
+    /// Record a consent signed in clinic (as its witness) and the REMS enrolment.
+    RecordConsent,
+    /// Publish new versions of the clinic's consent documents.
+    ManageConsentDocuments,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 26] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -89,6 +98,10 @@ impl Action {
         Action::ReadScreening,
         Action::EditScreening,
         Action::SignEligibility,
+        Action::ReadConsent,
+        Action::SendConsent,
+        Action::RecordConsent,
+        Action::ManageConsentDocuments,
     ];
 }
 
@@ -125,6 +138,14 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadScreening, &[P, N, T]),
     (Action::EditScreening, &[P, N]),
     (Action::SignEligibility, &[P]),
+    // Consent: that a patient signed (which document, which version, when) is what the whole
+    // care team and the coordinator who chases it need; it holds no clinical answers.
+    // Coordinators send consent links; a consent signed in clinic needs a clinician as its
+    // witness; administrators publish the documents' texts.
+    (Action::ReadConsent, &[P, N, T, C]),
+    (Action::SendConsent, &[P, N, C]),
+    (Action::RecordConsent, &[P, N]),
+    (Action::ManageConsentDocuments, &[A]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.
@@ -186,6 +207,14 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(allows(r, Action::ManageStaff), r == Role::Admin);
         }
+    }
+
+    #[test]
+    fn administrators_write_consent_texts_but_never_see_who_signed() {
+        assert!(allows(Role::Admin, Action::ManageConsentDocuments));
+        assert!(!allows(Role::Admin, Action::ReadConsent));
+        assert!(allows(Role::Coordinator, Action::SendConsent));
+        assert!(!allows(Role::Coordinator, Action::RecordConsent));
     }
 
     #[test]

@@ -69,6 +69,15 @@ pub enum Conflict {
     /// A screening protocol that would mislead (a rule without its source, …).
     #[error("the screening protocol is not valid: {0}")]
     ProtocolInvalid(String),
+    /// The clinic has no consent document for this route yet.
+    #[error("there is no consent document for {} yet", .0.label())]
+    NoConsentDocument(kap_domain::screening::Route),
+    /// A newer version of the consent document was published; only the current one is signed.
+    #[error("a newer version of this consent document has been published")]
+    ConsentDocumentOutdated,
+    /// A consent signature that does not hold (name, date or confirmation).
+    #[error("the signature cannot be accepted: {0}")]
+    SignatureInvalid(kap_domain::FieldErrors),
     /// The patient already has an active schedule for this questionnaire.
     #[error("an active {0} schedule already exists for this patient")]
     ScheduleExists(&'static str),

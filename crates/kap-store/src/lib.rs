@@ -10,6 +10,7 @@ pub mod account;
 pub mod audit;
 mod audited;
 pub mod clinic;
+pub mod consent;
 mod db;
 mod error;
 pub mod inquiry;

@@ -59,6 +59,12 @@ crate::code::coded_enum! {
         EligibilitySigned = "screening.sign" / "Eligibility decision signed",
         ScreeningAddendum = "screening.addendum" / "Screening addendum written",
         ScreeningProtocolChanged = "screening.protocol" / "Screening protocol changed",
+        ConsentDocumentPublished = "consent.publish" / "Consent document version published",
+        ConsentLinkCreated = "consent.link" / "Consent link created",
+        ConsentLinkOpened = "consent.open" / "Consent link opened",
+        ConsentSigned = "consent.sign" / "Consent signed",
+        ConsentsRead = "consent.read" / "Consents read",
+        RemsRecorded = "consent.rems" / "REMS enrolment recorded",
     }
 }
 

@@ -121,7 +121,7 @@ pub(crate) async fn insert_link(
         &QueuedMessage {
             clinic_id: l.clinic_id,
             patient_id: l.patient_id,
-            link_id: id,
+            link: super::outbox::LinkRef::Questionnaire(id),
             to: email.as_deref(),
             message: &message,
             token: Some(&token),

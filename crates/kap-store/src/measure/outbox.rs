@@ -16,11 +16,18 @@ use kap_domain::person::Phone;
 use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
+/// The link a message carries: a questionnaire's or a consent document's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LinkRef {
+    Questionnaire(Uuid),
+    Consent(Uuid),
+}
+
 /// A message to put in the outbox.
 pub(crate) struct QueuedMessage<'a> {
     pub clinic_id: Uuid,
     pub patient_id: Uuid,
-    pub link_id: Uuid,
+    pub link: LinkRef,
     pub to: Option<&'a str>,
     /// The text, with [`TOKEN_SLOT`] where the link's token goes.
     pub message: &'a PatientMessage,
@@ -37,14 +44,20 @@ pub(crate) async fn queue_message(
 ) -> Result<()> {
     let id = new_id();
     let sealed = m.token.map(|t| sealer.seal(t, &id.to_string()));
+    let (link_id, consent_link_id) = match m.link {
+        LinkRef::Questionnaire(l) => (Some(l), None),
+        LinkRef::Consent(l) => (None, Some(l)),
+    };
     exec!(
         tx(a.tx()),
-        "INSERT INTO outbox (id, clinic_id, patient_id, link_id, to_address, subject, body,
-            status, attempts, created_at, sealed_token) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,0,$9,$10)",
+        "INSERT INTO outbox (id, clinic_id, patient_id, link_id, consent_link_id, to_address,
+            subject, body, status, attempts, created_at, sealed_token)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,$11)",
         id,
         m.clinic_id,
         m.patient_id,
-        m.link_id,
+        link_id,
+        consent_link_id,
         m.to,
         &m.message.subject,
         &m.message.body,
@@ -257,7 +270,7 @@ impl Store {
                 &QueuedMessage {
                     clinic_id: r.clinic,
                     patient_id: r.patient,
-                    link_id: r.link,
+                    link: LinkRef::Questionnaire(r.link),
                     to: r.email.as_deref(),
                     message: &message,
                     token: None,

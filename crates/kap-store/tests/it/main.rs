@@ -5,6 +5,7 @@
 
 mod account;
 mod audit;
+mod consent;
 mod inquiry;
 mod measure;
 mod patient;
@@ -61,6 +62,24 @@ pub async fn clinic_with(store: &Store, slug: &str, role: Role) -> (Uuid, Actor)
         clinic.id,
         Actor::staff(id, ActorKind::Staff, clinic.id, Some("127.0.0.1".into())),
     )
+}
+
+/// Another staff member of an existing clinic, named after the role ("Nurse Person").
+pub async fn staff_in(store: &Store, clinic: Uuid, role: Role) -> Actor {
+    let id = store
+        .create_staff(
+            &Actor::system(),
+            NewStaff {
+                email: &format!("{}-{clinic}@staff.test", role.as_str()),
+                full_name: &format!("{} Person", role.label()),
+                password_hash: "$argon2id$not-a-real-hash",
+                clinic_id: clinic,
+                role,
+            },
+        )
+        .await
+        .expect("staff");
+    Actor::staff(id, ActorKind::Staff, clinic, Some("127.0.0.1".into()))
 }
 
 #[tokio::test]
