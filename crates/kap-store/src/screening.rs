@@ -15,7 +15,9 @@ use kap_domain::screening::decision::{self, Decision, Draft};
 use kap_domain::screening::intake::{
     BaselineVitals, Condition, EpisodeSeverity, Intake, Medication, TreatmentTrial,
 };
-use kap_domain::screening::record::{Addendum, Screening, ScreeningProtocol, SignedDecision};
+use kap_domain::screening::record::{
+    Addendum, BASELINE_INSTRUMENTS, BaselineScore, Screening, ScreeningProtocol, SignedDecision,
+};
 use kap_domain::screening::rules::evaluate;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -191,7 +193,36 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
             });
         }
     };
+    let mut baseline = vec![];
+    for code in BASELINE_INSTRUMENTS {
+        let row = fetch_opt!(
+            tx(tx),
+            (
+                Uuid,
+                bool,
+                Option<i32>,
+                Option<String>,
+                Option<String>,
+                DateTime<Utc>
+            ),
+            "SELECT id, complete, total, band, screen, answered_at FROM questionnaire_response
+             WHERE patient_id = $1 AND instrument = $2 AND context = 'baseline'
+             ORDER BY answered_at DESC, id DESC LIMIT 1",
+            r.patient_id,
+            code
+        );
+        if let Some((rid, complete, total, band, screen, answered_at)) = row {
+            baseline.push(BaselineScore {
+                instrument: crate::error::instrument("questionnaire response", rid, code)?,
+                complete,
+                total,
+                result: band.or(screen),
+                answered_at,
+            });
+        }
+    }
     Ok(Screening {
+        baseline,
         id: r.id,
         clinic_id: r.clinic_id,
         patient_id: r.patient_id,

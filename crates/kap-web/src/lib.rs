@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod consent;
 pub mod home;
 pub mod http;
 pub mod inquiries;
@@ -93,6 +94,7 @@ pub fn routes() -> Routes {
         .merge(inquiries::router())
         .merge(measure::router())
         .merge(screening::router())
+        .merge(consent::router())
         .merge(admin::router())
         .merge(http::openapi::router())
 }
@@ -106,7 +108,11 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         config: Arc::new(config),
         refusals: Arc::default(),
         // A capability that shows on the chart or the home page adds its section here.
-        chart_sections: Arc::new([screening::section, measure::chart::section]),
+        chart_sections: Arc::new([
+            screening::section,
+            consent::section,
+            measure::chart::section,
+        ]),
         home_sections: Arc::new([measure::alerts::home_section]),
     };
     let (router, _, _) = routes().into_parts();

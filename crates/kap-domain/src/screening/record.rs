@@ -46,6 +46,38 @@ pub struct Screening {
     pub trial_ids: Vec<Uuid>,
     pub signed: Option<SignedDecision>,
     pub addenda: Vec<Addendum>,
+    /// The patient's latest baseline PHQ-9, GAD-7 and ASQ (those answered), in that order.
+    pub baseline: Vec<BaselineScore>,
+}
+
+/// The instruments whose baseline a screening shows (issue 9: baseline PHQ-9, GAD-7, ASQ).
+pub const BASELINE_INSTRUMENTS: [&str; 3] = ["phq9", "gad7", "asq"];
+
+/// A baseline questionnaire result as the screening shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineScore {
+    pub instrument: &'static crate::instruments::Instrument,
+    pub complete: bool,
+    pub total: Option<i32>,
+    /// The band, or a screen's result.
+    pub result: Option<String>,
+    pub answered_at: DateTime<Utc>,
+}
+
+impl BaselineScore {
+    /// "PHQ-9 14 (Moderate)", "ASQ: positive", "GAD-7 incomplete".
+    pub fn summary(&self) -> String {
+        let name = self.instrument.name;
+        if !self.complete {
+            return format!("{name} incomplete");
+        }
+        match (self.total, &self.result) {
+            (Some(t), Some(r)) => format!("{name} {t} ({r})"),
+            (Some(t), None) => format!("{name} {t}"),
+            (None, Some(r)) => format!("{name}: {r}"),
+            (None, None) => format!("{name} answered"),
+        }
+    }
 }
 
 impl Screening {

@@ -71,6 +71,17 @@ pub fn conflict_words(c: &Conflict) -> String {
             format!("The decision cannot be signed: {}.", words.join("; "))
         }
         Conflict::ProtocolInvalid(p) => format!("The screening protocol is not valid: {p}"),
+        Conflict::NoConsentDocument(route) => format!(
+            "There is no consent document for {} yet. An administrator publishes it under Clinic settings → Consent documents.",
+            route.label()
+        ),
+        Conflict::ConsentDocumentOutdated => {
+            "A newer version of this consent document has been published: read the current version with the patient and sign that.".into()
+        }
+        Conflict::SignatureInvalid(e) => {
+            let words: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
+            words.join(" ")
+        }
         Conflict::ScheduleExists(name) => format!(
             "This patient already has an active {name} schedule. Stop it first to change how often it is sent."
         ),

@@ -149,6 +149,12 @@ fn notice_text(key: &str) -> Option<&'static str> {
         }
         "two-factor-on" => "Two-factor sign-in is on.",
         "signed" => "The decision is signed; the screening is locked.",
+        "consent-link-sent" => {
+            "Consent link created. It is in the outbox (sent by email where configured)."
+        }
+        "consent-signed" => "The consent is signed and on record.",
+        "consent-published" => "The new version is published. Patients sign it from now on.",
+        "rems-recorded" => "REMS enrolment recorded.",
         "two-factor-off" => "Two-factor sign-in is off.",
         _ => return None,
     })

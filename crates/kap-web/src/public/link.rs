@@ -74,8 +74,15 @@ struct GonePage {
 /// "This link cannot be used" — with the crisis resources and phone number of the link's
 /// clinic, or of the installation's first clinic when the link is unknown.
 async fn gone(st: &AppState, link: Option<&Link>) -> AppResult<Response> {
-    let clinic = match link {
-        Some(l) => st.store.clinic(l.clinic_id).await?,
+    gone_page(st, link.map(|l| l.clinic_id)).await
+}
+
+/// The page of any patient link (questionnaire or consent) that cannot be used, with the
+/// crisis resources and phone number of its clinic (or of the installation's first clinic when
+/// the link is unknown).
+pub(crate) async fn gone_page(st: &AppState, clinic: Option<uuid::Uuid>) -> AppResult<Response> {
+    let clinic = match clinic {
+        Some(c) => st.store.clinic(c).await?,
         None => st.store.default_clinic().await?,
     };
     Ok(render(

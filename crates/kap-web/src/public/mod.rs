@@ -8,6 +8,8 @@ mod login;
 mod reset;
 mod second_factor;
 
+pub(crate) use link::gone_page;
+
 use crate::http::Access::{Public, SignedIn};
 use crate::http::Routes;
 

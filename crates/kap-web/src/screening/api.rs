@@ -38,6 +38,19 @@ pub struct ScreeningSummary {
     /// Questions a rule needs that have no answer yet.
     pub missing: Vec<String>,
     pub resistance: ResistanceInfo,
+    /// The latest baseline PHQ-9, GAD-7 and ASQ answered.
+    pub baseline: Vec<BaselineInfo>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BaselineInfo {
+    /// `phq9`, `gad7` or `asq`.
+    pub instrument: String,
+    pub complete: bool,
+    pub total: Option<i32>,
+    /// The band, or the screen's result.
+    pub result: Option<String>,
+    pub answered_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -127,6 +140,17 @@ pub(super) async fn latest(
             maudsley_band: m.map(|m| m.band().as_str().to_owned()),
             thase_rush_stage: thase_rush(&s.intake).ok(),
         },
+        baseline: s
+            .baseline
+            .iter()
+            .map(|b| BaselineInfo {
+                instrument: b.instrument.code.to_owned(),
+                complete: b.complete,
+                total: b.total,
+                result: b.result.clone(),
+                answered_at: b.answered_at,
+            })
+            .collect(),
     }))
 }
 

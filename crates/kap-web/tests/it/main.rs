@@ -4,6 +4,7 @@
 
 mod account;
 mod api;
+mod consent;
 mod first_week;
 mod hardening;
 mod measure;

@@ -39,6 +39,25 @@ async fn a_screening_is_taken_decided_by_the_rules_signed_and_locked() {
     let page = app.get(&page_path, Some(&nurse)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Still unanswered"));
+    assert!(page.body.contains("No baseline PHQ-9, GAD-7 or ASQ yet."));
+    // A baseline PHQ-9 entered on the chart shows on the screening and its panel.
+    let mut f = super::measure::phq9_fields(["3", "3", "2", "2", "2", "2", "2", "2", "0"]);
+    f.push(("instrument".into(), "phq9".into()));
+    f.push(("context".into(), "baseline".into()));
+    let r = post_owned(&app, &format!("/patients/{patient}/responses"), &nurse, &f).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&page_path, Some(&nurse)).await;
+    assert!(
+        page.body.contains("PHQ-9 18 (Moderately severe)"),
+        "{}",
+        page.body
+    );
+    let chart = app.get(&format!("/patients/{patient}"), Some(&nurse)).await;
+    assert!(
+        chart
+            .body
+            .contains("Baseline: PHQ-9 18 (Moderately severe)")
+    );
     assert!(
         page.body
             .contains("Checklist: History of intracerebral haemorrhage")
