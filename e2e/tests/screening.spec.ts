@@ -6,13 +6,27 @@ import { STAFF, goViaNav, lastSegment, login, uniqueTag } from './helpers';
 // checklist (one relative contraindication), records no medications and the vitals (a typing
 // slip is refused and kept); the prescriber sees the finding with its reason and source, is
 // refused "eligible", writes the justification and signs "eligible with precautions"; the
-// screening is then locked and the chart shows the decision.
+// screening is then locked and the chart shows the decision. Then consent: an administrator
+// publishes the IV consent document, the coordinator sends a consent link, and the patient
+// reads and signs it on a phone-sized page; the chart shows what was consented to.
 test.describe.configure({ mode: 'serial' });
 
 const tag = uniqueTag();
 const name = `Ines Valdez ${tag}`;
 let patientId = '';
 let screeningPath = '';
+let consentPath = '';
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({
+    content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'),
+  });
+  return page.evaluate(async () => {
+    // @ts-expect-error injected above
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v: { id: string; nodes: unknown[] }) => `${v.id} (${v.nodes.length})`);
+  });
+}
 
 async function section(page: Page, heading: string) {
   return page.getByRole('region', { name: heading, exact: true });
@@ -102,20 +116,107 @@ test('prescriber justifies the relative contraindication and signs', async ({ pa
   await expect(await section(page, 'Screening')).toContainText('Eligible with precautions');
 });
 
+test('administrator publishes the IV consent document', async ({ page }) => {
+  await login(page, STAFF.admin);
+  await goViaNav(page, 'Staff');
+  await page.getByRole('link', { name: 'Consent documents', exact: true }).click();
+  const iv = await section(page, 'IV infusion');
+  const details = iv.locator('details');
+  if ((await details.getAttribute('open')) === null) {
+    await iv.locator('summary').click();
+  }
+  await iv.getByLabel('Title').fill('Ketamine by IV infusion: consent to treatment');
+  await iv.getByLabel('Text').fill('Too short.');
+  await iv.getByRole('button', { name: /^Publish/ }).click();
+  await expect(page.getByText(/The text must be 100 to 50000 characters long/)).toBeVisible();
+  const again = await section(page, 'IV infusion');
+  await again
+    .getByLabel('Text')
+    .fill(
+      'You are invited to receive ketamine by intravenous infusion as part of ketamine-assisted psychotherapy.\n\n' +
+        'During an infusion you may feel detached, dizzy or sick, and your blood pressure may rise. ' +
+        'You may stop at any time without affecting the rest of your care.',
+    );
+  await again.getByRole('button', { name: /^Publish/ }).click();
+  await expect(page.getByRole('status')).toHaveText(
+    'The new version is published. Patients sign it from now on.',
+  );
+  await expect(await section(page, 'IV infusion')).toContainText(/Current: Ketamine by IV infusion: consent to treatment, version \d+/);
+});
+
+test('coordinator sends the consent link and finds it in the outbox', async ({ page }) => {
+  await login(page, STAFF.coordinator);
+  await page.goto(`/patients/${patientId}`);
+  const consent = await section(page, 'Consent');
+  await expect(consent).toContainText('Not signed');
+  await consent.getByRole('button', { name: 'Send a consent link: IV infusion' }).click();
+  await expect(page.getByRole('status')).toContainText('Consent link created');
+  await goViaNav(page, 'Outbox');
+  const message = page
+    .getByRole('article')
+    .filter({ has: page.getByRole('link', { name, exact: true }) })
+    .filter({ hasText: 'a consent form to read and sign' });
+  await expect(message).toHaveCount(1);
+  const body = (await message.locator('pre').textContent()) ?? '';
+  const match = body.match(/https?:\/\/\S+(\/c\/[0-9a-f]{48})\b/);
+  expect(match, `consent link in the outbox message:\n${body}`).not.toBeNull();
+  consentPath = match![1];
+});
+
+test.describe('patient on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true });
+
+  test('reads the consent form and signs it', async ({ page }) => {
+    const response = await page.goto(consentPath);
+    expect(response?.status()).toBe(200);
+    await expect(page.getByRole('heading', { name: 'Consent form', level: 1 })).toBeVisible();
+    await expect(
+      page.getByRole('heading', { name: 'Ketamine by IV infusion: consent to treatment' }),
+    ).toBeVisible();
+    await expect(page.getByText('You may stop at any time')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Patients', exact: true })).toHaveCount(0);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await axeViolations(page)).toEqual([]);
+
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByLabel(/^Full name/).fill('Ines Valdes');
+    await page.getByLabel("Today's date").fill(today);
+    await page.getByRole('button', { name: 'Sign the consent form' }).click();
+    const problems = page.getByRole('alert');
+    await expect(problems).toContainText('This is not the name the clinic has for you.');
+    await expect(problems).toContainText('Tick the box');
+    await expect(page.getByLabel(/^Full name/)).toHaveValue('Ines Valdes');
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByLabel(/^Full name/).fill(name.toLowerCase());
+    await page.getByRole('checkbox', { name: /I have read and understood this document/ }).check();
+    await page.getByRole('button', { name: 'Sign the consent form' }).click();
+    await expect(page.getByRole('heading', { name: 'Thank you' })).toBeVisible();
+    await expect(page.getByRole('status')).toContainText(
+      'You signed “Ketamine by IV infusion: consent to treatment”',
+    );
+    // A reload shows the confirmation again, not the form.
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Thank you' })).toBeVisible();
+  });
+});
+
+test('the chart shows what the patient consented to', async ({ page }) => {
+  await login(page, STAFF.prescriber);
+  await page.goto(`/patients/${patientId}`);
+  const consent = await section(page, 'Consent');
+  await expect(consent).toContainText('Consented');
+  await expect(consent).toContainText('by the patient through a link');
+  await consent.getByRole('link', { name: 'Ketamine by IV infusion: consent to treatment' }).click();
+  await expect(page.getByText('You may stop at any time')).toBeVisible();
+});
+
 test.describe('accessibility', () => {
   test.use({ bypassCSP: true });
 
   test('the screening page has no accessibility violations, signed or open', async ({ page }) => {
-    const violations = async () => {
-      await page.addScriptTag({
-        content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'),
-      });
-      return page.evaluate(async () => {
-        // @ts-expect-error injected above
-        const r = await window.axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.map((v: { id: string; nodes: unknown[] }) => `${v.id} (${v.nodes.length})`);
-      });
-    };
+    const violations = () => axeViolations(page);
     await login(page, STAFF.prescriber);
     await page.goto(screeningPath);
     expect(await violations()).toEqual([]);

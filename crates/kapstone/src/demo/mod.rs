@@ -3,6 +3,7 @@
 //! histories with acknowledged alerts, screenings at every stage. Each capability seeds its own part (one module each).
 //! Every name, phone number and address is fictional (555-01xx numbers, example.org addresses).
 
+mod consent;
 mod inquiries;
 mod measure;
 mod patients;
@@ -190,13 +191,16 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     }
     let histories = measure::seed(store, &mut rng, clinic.id, &ids, prescriber).await?;
     let inquiries = inquiries::seed(store, &mut rng, clinic.id, coordinator, patients / 3).await?;
-    let screenings = screening::seed(store, clinic.id, &ids, nurse, prescriber).await?;
+    let screened = screening::seed(store, clinic.id, &ids, nurse, prescriber).await?;
+    let screenings = screened.made;
+    let consents = consent::seed(store, clinic.id, &screened, nurse).await?;
     store.db.analyze().await?;
     tracing::info!(
         patients,
         inquiries,
         histories,
         screenings,
+        consents,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );

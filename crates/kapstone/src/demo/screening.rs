@@ -88,6 +88,13 @@ fn draft(decision: Decision, rationale: &str, justify: &[(&str, &str)]) -> Draft
     }
 }
 
+/// What the screenings left for the consent stage.
+pub struct Screened {
+    pub made: usize,
+    /// Eligible, for IV and esketamine.
+    pub eligible: Option<Uuid>,
+}
+
 /// Screens the first five patients after those with questionnaire histories' first few.
 pub async fn seed(
     store: &Store,
@@ -95,7 +102,7 @@ pub async fn seed(
     patients: &[Uuid],
     nurse: Option<Uuid>,
     prescriber: Option<Uuid>,
-) -> Result<usize> {
+) -> Result<Screened> {
     let staff = |id: Option<Uuid>| Actor {
         staff_id: id,
         kind: ActorKind::Staff,
@@ -105,6 +112,7 @@ pub async fn seed(
     let (nurse, prescriber) = (staff(nurse), staff(prescriber));
     let mut chosen = patients.iter().skip(2).copied();
     let mut made = 0;
+    let mut eligible = None;
     // 1. Intake in progress: the checklist half done.
     if let Some(p) = chosen.next() {
         let id = store.start_screening(&nurse, clinic, p).await?;
@@ -178,7 +186,8 @@ pub async fn seed(
             &[],
         );
         store.sign_eligibility(&prescriber, clinic, id, &d).await?;
+        eligible = Some(p);
         made += 1;
     }
-    Ok(made)
+    Ok(Screened { made, eligible })
 }
