@@ -13,7 +13,8 @@ use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::screening::Route;
 use kap_domain::screening::decision::{self, Decision, Draft};
 use kap_domain::screening::intake::{
-    BaselineVitals, Condition, EpisodeSeverity, Intake, Medication, TreatmentTrial,
+    BaselineVitals, Condition, Diagnosis, EpisodeSeverity, IcdCode, Intake, Medication,
+    PsychHistory, TreatmentTrial,
 };
 use kap_domain::screening::record::{
     Addendum, BASELINE_INSTRUMENTS, BaselineScore, Screening, ScreeningProtocol, SignedDecision,
@@ -42,11 +43,17 @@ struct ScreeningRow {
     signed_by: Option<Uuid>,
     signed_by_name: Option<String>,
     signed_at: Option<DateTime<Utc>>,
+    hospitalisations: Option<i32>,
+    suicide_attempts: Option<i32>,
+    last_attempt_year: Option<i32>,
+    allergies: Option<String>,
+    substance_use: Option<String>,
 }
 
 const COLS: &str = "s.id, s.clinic_id, s.patient_id, s.started_at, s.episode_months, s.severity,
     s.medications_taken, s.systolic, s.diastolic, s.heart_rate, s.spo2, s.decision, s.rationale,
-    s.routes, s.justifications, s.signed_by, u.full_name AS signed_by_name, s.signed_at";
+    s.routes, s.justifications, s.signed_by, u.full_name AS signed_by_name, s.signed_at,
+    s.hospitalisations, s.suicide_attempts, s.last_attempt_year, s.allergies, s.substance_use";
 
 #[derive(sqlx::FromRow)]
 struct TrialRow {
@@ -193,6 +200,29 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
             });
         }
     };
+    let diagnoses = fetch_all!(
+        tx(tx),
+        (String, String),
+        "SELECT code, description FROM screening_diagnosis WHERE screening_id = $1
+         ORDER BY code",
+        id
+    )
+    .into_iter()
+    .map(|(c, description)| {
+        Ok(Diagnosis {
+            code: field(RECORD, id, "diagnosis", IcdCode::parse(&c))?,
+            description,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let history = PsychHistory {
+        diagnoses,
+        hospitalisations: small(id, "hospitalisations", r.hospitalisations)?,
+        suicide_attempts: small(id, "suicide_attempts", r.suicide_attempts)?,
+        last_attempt_year: r.last_attempt_year,
+        allergies: r.allergies.clone(),
+        substance_use: r.substance_use.clone(),
+    };
     let mut baseline = vec![];
     for code in BASELINE_INSTRUMENTS {
         let row = fetch_opt!(
@@ -239,6 +269,7 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
             trials,
             episode_months: small(id, "episode_months", r.episode_months)?,
             severity: opt_field(RECORD, id, "severity", r.severity.as_deref(), str::parse)?,
+            history,
         },
         trial_ids,
         signed,
@@ -405,6 +436,45 @@ impl Store {
             id
         );
         changed(a, patient, id, "episode").await
+    }
+
+    /// Saves the psychiatric history (diagnoses replaced as a whole).
+    pub async fn save_history(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        id: Uuid,
+        h: &PsychHistory,
+    ) -> Result<()> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let patient = open_for_change(&mut a, clinic_id, id).await?;
+        exec!(
+            tx(a.tx()),
+            "UPDATE screening SET hospitalisations = $1, suicide_attempts = $2,
+                last_attempt_year = $3, allergies = $4, substance_use = $5 WHERE id = $6",
+            h.hospitalisations.map(i32::from),
+            h.suicide_attempts.map(i32::from),
+            h.last_attempt_year,
+            h.allergies.as_deref(),
+            h.substance_use.as_deref(),
+            id
+        );
+        exec!(
+            tx(a.tx()),
+            "DELETE FROM screening_diagnosis WHERE screening_id = $1",
+            id
+        );
+        for d in &h.diagnoses {
+            exec!(
+                tx(a.tx()),
+                "INSERT INTO screening_diagnosis (screening_id, code, description)
+                 VALUES ($1,$2,$3)",
+                id,
+                d.code.as_str(),
+                &d.description
+            );
+        }
+        changed(a, patient, id, "history").await
     }
 
     /// Replaces the current medication list (an empty list records "none").

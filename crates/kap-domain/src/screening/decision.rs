@@ -47,6 +47,10 @@ pub enum Refused {
     Absolute(String),
     #[error("{0} question(s) still need an answer: defer the decision, or complete the screening")]
     Missing(usize),
+    #[error(
+        "{0} contradiction(s) in the intake need resolving: defer the decision, or correct the intake"
+    )]
+    Conflicting(usize),
     #[error("the relative contraindication {0} needs a written justification")]
     Unjustified(String),
     #[error("with a relative contraindication the decision is \"eligible with precautions\"")]
@@ -82,9 +86,19 @@ pub fn check(findings: &[Finding], d: &Draft) -> Result<Decision, Vec<Refused>> 
         if d.routes.is_empty() {
             problems.push(Refused::NoRoute);
         }
-        let missing = findings.iter().filter(|f| f.level().is_none()).count();
+        let missing = findings
+            .iter()
+            .filter(|f| matches!(f, Finding::Missing { .. }))
+            .count();
         if missing > 0 {
             problems.push(Refused::Missing(missing));
+        }
+        let conflicting = findings
+            .iter()
+            .filter(|f| matches!(f, Finding::Conflict { .. }))
+            .count();
+        if conflicting > 0 {
+            problems.push(Refused::Conflicting(conflicting));
         }
         for f in findings {
             if let Finding::Rule { rule_id, level, .. } = f {
@@ -181,6 +195,23 @@ mod tests {
     }
 
     #[test]
+    fn contradictions_allow_only_deferring_or_refusing() {
+        let f = [Finding::Conflict {
+            what: "No suicide attempts are recorded, but a year of the most recent attempt is"
+                .into(),
+        }];
+        assert_eq!(
+            check(&f, &draft(Decision::Eligible)),
+            Err(vec![Refused::Conflicting(1)])
+        );
+        assert_eq!(
+            check(&f, &draft(Decision::Deferred)),
+            Ok(Decision::Deferred)
+        );
+        assert_eq!(most_permissive(&f), Decision::Deferred);
+    }
+
+    #[test]
     fn missing_answers_allow_only_deferring_or_refusing() {
         let f = [Finding::Missing {
             what: "Baseline blood pressure".into(),
@@ -215,6 +246,7 @@ mod tests {
         prop_oneof![
             prop::sample::select(Level::ALL.to_vec()).prop_map(|l| rule("r", l)),
             Just(Finding::Missing { what: "x".into() }),
+            Just(Finding::Conflict { what: "y".into() }),
         ]
     }
 

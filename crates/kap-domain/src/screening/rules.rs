@@ -69,13 +69,15 @@ pub enum Finding {
     },
     /// A question a rule needs has no answer yet.
     Missing { what: String },
+    /// Answers that contradict each other; resolved by correcting the intake.
+    Conflict { what: String },
 }
 
 impl Finding {
     pub fn level(&self) -> Option<Level> {
         match self {
             Finding::Rule { level, .. } => Some(*level),
-            Finding::Missing { .. } => None,
+            Finding::Missing { .. } | Finding::Conflict { .. } => None,
         }
     }
 }
@@ -158,6 +160,11 @@ pub fn evaluate(intake: &Intake, rules: &[Rule], routes: &[Route]) -> Vec<Findin
         }
     }
     found.extend(missing.into_iter().map(|what| Finding::Missing { what }));
+    found.extend(
+        super::intake::contradictions(intake)
+            .into_iter()
+            .map(|what| Finding::Conflict { what }),
+    );
     found
 }
 
@@ -436,7 +443,7 @@ mod tests {
         f.iter()
             .map(|x| match x {
                 Finding::Rule { rule_id, level, .. } => (rule_id.clone(), Some(*level)),
-                Finding::Missing { what } => (what.clone(), None),
+                Finding::Missing { what } | Finding::Conflict { what } => (what.clone(), None),
             })
             .collect()
     }
@@ -538,7 +545,7 @@ mod tests {
             .iter()
             .filter_map(|x| match x {
                 Finding::Missing { what } => Some(what.clone()),
-                Finding::Rule { .. } => None,
+                Finding::Rule { .. } | Finding::Conflict { .. } => None,
             })
             .collect();
         assert!(whats.contains(&"Current medications".to_owned()));

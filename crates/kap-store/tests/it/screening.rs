@@ -309,3 +309,85 @@ both_backends!(
         ));
     }
 );
+
+both_backends!(
+    the_history_is_kept_and_contradictions_block_eligibility,
+    |store: Store| async move {
+        use kap_domain::screening::intake::HistoryForm;
+        let (clinic, actor) = clinic_with(&store, "a", Role::Prescriber).await;
+        let patient = store
+            .create_patient(&actor, clinic, &crate::patient::details("Rosa Santos"))
+            .await
+            .unwrap();
+        let id = store
+            .start_screening(&actor, clinic, patient)
+            .await
+            .unwrap();
+        let h = HistoryForm {
+            diagnoses: vec![
+                (
+                    "F33.3".into(),
+                    "Recurrent depression, severe, psychotic".into(),
+                ),
+                ("F41.1".into(), "Generalised anxiety disorder".into()),
+            ],
+            hospitalisations: "2".into(),
+            suicide_attempts: "1".into(),
+            last_attempt_year: "2019".into(),
+            no_allergies: true,
+            no_substance_use: true,
+            ..Default::default()
+        }
+        .parse(2026)
+        .unwrap_or_else(|e| panic!("{e}"));
+        store.save_history(&actor, clinic, id, &h).await.unwrap();
+        store
+            .save_checklist(&actor, clinic, id, &all_no())
+            .await
+            .unwrap();
+        store
+            .save_medications(&actor, clinic, id, &[])
+            .await
+            .unwrap();
+        store
+            .save_vitals(
+                &actor,
+                clinic,
+                id,
+                &BaselineVitals {
+                    systolic: Some(120),
+                    diastolic: Some(78),
+                    heart_rate: Some(70),
+                    spo2: Some(98),
+                },
+            )
+            .await
+            .unwrap();
+        let s = store.screening(&actor, clinic, id).await.unwrap();
+        assert_eq!(s.intake.history, h);
+        assert_eq!(s.intake.history.diagnoses[0].code.as_str(), "F33.3");
+        // F33.3 is with psychotic features; the checklist says no psychosis.
+        let refused = store
+            .sign_eligibility(&actor, clinic, id, &draft(Decision::Eligible))
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Conflict(Conflict::DecisionRefused(p))) if p.contains(&Refused::Conflicting(1))),
+            "{refused:?}"
+        );
+        // Corrected, the same decision is signed.
+        let mut fixed = h.clone();
+        fixed.diagnoses.retain(|d| !d.code.psychotic_features());
+        store
+            .save_history(&actor, clinic, id, &fixed)
+            .await
+            .unwrap();
+        store
+            .sign_eligibility(&actor, clinic, id, &draft(Decision::Eligible))
+            .await
+            .expect("signed");
+        assert!(matches!(
+            store.save_history(&actor, clinic, id, &h).await,
+            Err(StoreError::Conflict(Conflict::ScreeningLocked))
+        ));
+    }
+);

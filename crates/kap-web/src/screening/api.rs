@@ -37,6 +37,8 @@ pub struct ScreeningSummary {
     pub findings: Vec<FindingInfo>,
     /// Questions a rule needs that have no answer yet.
     pub missing: Vec<String>,
+    /// Answers that contradict each other; a decision to treat waits until they are resolved.
+    pub conflicts: Vec<String>,
     pub resistance: ResistanceInfo,
     /// The latest baseline PHQ-9, GAD-7 and ASQ answered.
     pub baseline: Vec<BaselineInfo>,
@@ -96,6 +98,7 @@ pub(super) async fn latest(
     let rules_allow = most_permissive(&all).as_str().to_owned();
     let mut findings = vec![];
     let mut missing = vec![];
+    let mut conflicts = vec![];
     for f in all {
         match f {
             Finding::Rule {
@@ -112,6 +115,7 @@ pub(super) async fn latest(
                 routes: routes.iter().map(|r| r.as_str().to_owned()).collect(),
             }),
             Finding::Missing { what } => missing.push(what),
+            Finding::Conflict { what } => conflicts.push(what),
         }
     }
     let r = resistance(&s.intake, protocol.trd);
@@ -131,6 +135,7 @@ pub(super) async fn latest(
         rules_allow,
         findings,
         missing,
+        conflicts,
         resistance: ResistanceInfo {
             failed_trials: r.failed_trials,
             trd: r.is_trd(),

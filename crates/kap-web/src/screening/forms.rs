@@ -11,13 +11,14 @@ use crate::http::sections::Returned;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Datelike;
 use kap_domain::FieldErrors;
 use kap_domain::person::{Message, ShortText};
 use kap_domain::screening::Route;
 use kap_domain::screening::decision::{Decision, Draft, Refused};
 use kap_domain::screening::intake::{
-    AntidepressantClass, Condition, EpisodeSeverity, Medication, MedicationClass, TreatmentTrial,
-    TrialKind, TrialOutcome,
+    AntidepressantClass, Condition, EpisodeSeverity, HistoryForm, Medication, MedicationClass,
+    TreatmentTrial, TrialKind, TrialOutcome,
 };
 use kap_domain::screening::record::VitalsForm;
 use kap_store::{Conflict, StoreError};
@@ -112,6 +113,46 @@ pub(super) async fn episode(
     {
         Ok(()) => Ok(done(id, "episode")),
         Err(err) => Err(err.into()),
+    }
+}
+
+pub(super) async fn history(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let mut rows = vec![];
+    for i in 0.. {
+        let code = format!("dx_code_{i}");
+        if !f.iter().any(|(k, _)| *k == code) {
+            break;
+        }
+        rows.push((
+            get(&f, &code).to_owned(),
+            get(&f, &format!("dx_description_{i}")).to_owned(),
+        ));
+    }
+    let form = HistoryForm {
+        diagnoses: rows,
+        hospitalisations: get(&f, "hospitalisations").to_owned(),
+        suicide_attempts: get(&f, "suicide_attempts").to_owned(),
+        last_attempt_year: get(&f, "last_attempt_year").to_owned(),
+        allergies: get(&f, "allergies").to_owned(),
+        no_allergies: get(&f, "no_allergies") == "yes",
+        substance_use: get(&f, "substance_use").to_owned(),
+        no_substance_use: get(&f, "no_substance_use") == "yes",
+    };
+    let this_year = staff.tz.date(&kap_store::now()).year();
+    match form.parse(this_year) {
+        Ok(h) => {
+            st.store
+                .save_history(&staff.actor(), staff.clinic_id(), id, &h)
+                .await?;
+            Ok(done(id, "history"))
+        }
+        Err(e) => back(&st, &staff, id, "history", f, e).await,
     }
 }
 
@@ -363,6 +404,7 @@ fn refusal_field(r: &Refused) -> String {
         Refused::NoDecision
         | Refused::Absolute(_)
         | Refused::Missing(_)
+        | Refused::Conflicting(_)
         | Refused::NeedsPrecautions => "decision".into(),
         Refused::NoRationale => "rationale".into(),
         Refused::NoRoute => "route".into(),

@@ -29,6 +29,11 @@ pub fn router() -> Routes {
             forms::episode,
         )
         .post(
+            "/screenings/{screening}/history",
+            Needs(EditScreening),
+            forms::history,
+        )
+        .post(
             "/screenings/{screening}/checklist",
             Needs(EditScreening),
             forms::checklist,

@@ -16,7 +16,8 @@ use kap_domain::permission::Action;
 use kap_domain::screening::Route;
 use kap_domain::screening::decision::{Decision, most_permissive};
 use kap_domain::screening::intake::{
-    AntidepressantClass, Condition, EpisodeSeverity, MedicationClass, TrialKind, TrialOutcome,
+    AntidepressantClass, Condition, DEPRESSION_CODES, EpisodeSeverity, MedicationClass, TrialKind,
+    TrialOutcome,
 };
 use kap_domain::screening::record::Screening;
 use kap_domain::screening::rules::{Finding, Level, evaluate};
@@ -72,6 +73,8 @@ struct ScreeningPage {
     trials: Vec<TrialRow>,
     findings: Vec<FindingRow>,
     missing: Vec<String>,
+    conflicts: Vec<String>,
+    dx_codes: Vec<(&'static str, &'static str)>,
     most_permissive: Decision,
     resistance: String,
     is_trd: bool,
@@ -109,7 +112,59 @@ impl ScreeningPage {
             "diastolic" => n(i.vitals.diastolic),
             "heart_rate" => n(i.vitals.heart_rate),
             "spo2" => n(i.vitals.spo2.map(u16::from)),
+            "hospitalisations" => n(i.history.hospitalisations),
+            "suicide_attempts" => n(i.history.suicide_attempts),
+            "last_attempt_year" => i
+                .history
+                .last_attempt_year
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
+            "allergies" => i.history.allergies.clone().unwrap_or_default(),
+            "substance_use" => i.history.substance_use.clone().unwrap_or_default(),
+            f if f.starts_with("dx_code_") || f.starts_with("dx_description_") => {
+                let (kind, n) = f.rsplit_once('_').unwrap_or((f, ""));
+                let d = n
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| i.history.diagnoses.get(n));
+                match (kind, d) {
+                    ("dx_code", Some(d)) => d.code.to_string(),
+                    ("dx_description", Some(d)) => d.description.clone(),
+                    _ => String::new(),
+                }
+            }
             _ => String::new(),
+        }
+    }
+
+    /// The diagnosis rows the history form offers: the recorded ones and three blank.
+    fn dx_rows(&self) -> Vec<usize> {
+        let typed = if self.returned.is("history", None) {
+            self.returned
+                .values
+                .iter()
+                .filter(|(k, _)| k.starts_with("dx_code_"))
+                .count()
+        } else {
+            0
+        };
+        (0..typed.max(self.s.intake.history.diagnoses.len() + 3)).collect()
+    }
+
+    /// Whether a "none" box of the history form is ticked (as typed, or as stored).
+    fn history_none(&self, field: &str) -> bool {
+        if self.returned.is("history", None) {
+            return self
+                .returned
+                .values
+                .iter()
+                .any(|(k, v)| k == field && v == "yes");
+        }
+        let h = &self.s.intake.history;
+        match field {
+            "no_allergies" => h.allergies.as_deref() == Some(""),
+            "no_substance_use" => h.substance_use.as_deref() == Some(""),
+            _ => false,
         }
     }
 
@@ -154,9 +209,10 @@ impl ScreeningPage {
     }
 }
 
-fn findings_of(findings: Vec<Finding>) -> (Vec<FindingRow>, Vec<String>) {
+fn findings_of(findings: Vec<Finding>) -> (Vec<FindingRow>, Vec<String>, Vec<String>) {
     let mut rows = vec![];
     let mut missing = vec![];
+    let mut conflicts = vec![];
     for f in findings {
         match f {
             Finding::Rule {
@@ -181,10 +237,11 @@ fn findings_of(findings: Vec<Finding>) -> (Vec<FindingRow>, Vec<String>) {
                 },
             }),
             Finding::Missing { what } => missing.push(what),
+            Finding::Conflict { what } => conflicts.push(what),
         }
     }
     rows.sort_by_key(|r| r.level);
-    (rows, missing)
+    (rows, missing, conflicts)
 }
 
 fn options<T: Copy>(
@@ -212,7 +269,7 @@ pub(super) async fn screening_page(
     let protocol = st.store.screening_protocol(clinic).await?;
     let all = evaluate(&s.intake, &protocol.rules, &Route::ALL);
     let permissive = most_permissive(&all);
-    let (findings, missing) = findings_of(all);
+    let (findings, missing, conflicts) = findings_of(all);
     let r = resistance(&s.intake, protocol.trd);
     let meds_recorded = s.intake.medications.clone().unwrap_or_default();
     let row = |i: usize, name: String, class: String, dose: String| MedRow {
@@ -279,7 +336,9 @@ pub(super) async fn screening_page(
             most_permissive: permissive,
             findings,
             missing,
+            conflicts,
             resistance: r.explain(),
+            dx_codes: DEPRESSION_CODES.to_vec(),
             is_trd: r.is_trd(),
             maudsley: maudsley(&s.intake)
                 .map(|m| {

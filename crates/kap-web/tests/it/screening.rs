@@ -373,3 +373,71 @@ async fn the_api_summarises_the_screening_and_takes_intake_data() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_psychiatric_history_is_taken_and_contradictions_are_shown() {
+    let app = TestApp::new().await;
+    let nurse = app.browser(Role::Nurse).await;
+    let patient = app.patient("Ivo Petrov").await;
+    let r = app
+        .post(&format!("/patients/{patient}/screenings"), &nurse, &[])
+        .await;
+    let path = r.location().to_owned();
+    let page = app.get(&path, Some(&nurse)).await;
+    assert!(page.body.contains("<option value=\"F33.2\">"));
+    let history = format!("{path}/history");
+    // A malformed code and a future year come back as typed, with the reasons.
+    let r = app
+        .post(
+            &history,
+            &nurse,
+            &[
+                ("dx_code_0", "F33-2"),
+                ("dx_description_0", ""),
+                ("dx_code_1", ""),
+                ("dx_description_1", ""),
+                ("suicide_attempts", "0"),
+                ("last_attempt_year", "2999"),
+                ("no_allergies", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("is not an ICD-10-CM code"));
+    assert!(r.body.contains("value=\"F33-2\""));
+    assert!(r.body.contains("Enter the year as four digits"));
+    // Contradictory but well-formed answers are stored, and shown as findings.
+    let r = app
+        .post(
+            &history,
+            &nurse,
+            &[
+                ("dx_code_0", "f33.2"),
+                ("dx_description_0", ""),
+                ("dx_code_1", "F33.3"),
+                (
+                    "dx_description_1",
+                    "Recurrent, severe, with psychotic features",
+                ),
+                ("hospitalisations", "1"),
+                ("suicide_attempts", "0"),
+                ("last_attempt_year", "2021"),
+                ("no_allergies", "yes"),
+                ("substance_use", "Cannabis at weekends"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&path, Some(&nurse)).await;
+    assert!(page.body.contains("value=\"F33.2\""));
+    assert!(
+        page.body
+            .contains("Major depressive disorder, recurrent severe without psychotic features")
+    );
+    assert!(page.body.contains("Contradictory answers"));
+    assert!(
+        page.body
+            .contains("No suicide attempts are recorded, but a year of the most recent attempt is")
+    );
+    assert!(page.body.contains("Cannabis at weekends</textarea>"));
+}

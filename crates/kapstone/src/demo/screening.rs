@@ -7,8 +7,8 @@ use kap_domain::audit::{Actor, ActorKind};
 use kap_domain::screening::Route;
 use kap_domain::screening::decision::{Decision, Draft};
 use kap_domain::screening::intake::{
-    AntidepressantClass, BaselineVitals, Condition, EpisodeSeverity, Medication, MedicationClass,
-    TreatmentTrial, TrialKind, TrialOutcome,
+    AntidepressantClass, BaselineVitals, Condition, EpisodeSeverity, HistoryForm, Medication,
+    MedicationClass, TreatmentTrial, TrialKind, TrialOutcome,
 };
 use kap_store::Store;
 use std::collections::BTreeMap;
@@ -73,6 +73,17 @@ async fn intake(
     store
         .save_episode(who, clinic, id, Some(18), Some(EpisodeSeverity::Moderate))
         .await?;
+    let history = HistoryForm {
+        diagnoses: vec![("F33.2".into(), String::new())],
+        hospitalisations: "0".into(),
+        suicide_attempts: "0".into(),
+        no_allergies: true,
+        substance_use: "Alcohol: two or three drinks a week; no other drugs".into(),
+        ..Default::default()
+    }
+    .parse(2026)
+    .map_err(|e| anyhow::anyhow!("demo history: {e}"))?;
+    store.save_history(who, clinic, id, &history).await?;
     Ok(())
 }
 
