@@ -69,6 +69,18 @@ pub fn consent_link(from: Sender<'_>, title: &str, url: &str) -> PatientMessage 
     }
 }
 
+/// A request to fill in one's own history before the screening visit, through a link.
+pub fn history_link(from: Sender<'_>, url: &str) -> PatientMessage {
+    let clinic_name = from.clinic_name;
+    PatientMessage {
+        subject: format!("{clinic_name}: your health history before your visit"),
+        body: format!(
+            "Hello,\n\nBefore your screening visit, your care team at {clinic_name} asks you to tell them about your health, your medicines and the treatments you have tried:\n\n{url}\n\nYour answers are saved as you go; send them when you are done. The link expires after a few days. If you did not expect this message, please call {}.\n",
+            from.call()
+        ),
+    }
+}
+
 /// The one reminder for a link still unanswered. The token is never stored, so the reminder
 /// points to the original message rather than carrying the link again.
 pub fn questionnaire_reminder(

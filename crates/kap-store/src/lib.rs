@@ -16,6 +16,7 @@ mod error;
 pub mod inquiry;
 pub mod measure;
 pub mod patient;
+pub mod report;
 pub mod screening;
 mod sealed;
 pub mod session;

@@ -94,7 +94,7 @@ fn json<T: serde::de::DeserializeOwned>(id: Uuid, name: &'static str, s: &str) -
 }
 
 /// Loads a screening of a clinic inside a transaction.
-async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
+pub(crate) async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
     let sql = format!(
         "SELECT {COLS} FROM screening s LEFT JOIN staff_user u ON u.id = s.signed_by
          WHERE s.id = $1 AND s.clinic_id = $2"
@@ -251,8 +251,13 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
             });
         }
     }
+    let (report, report_status) = crate::report::load_report(tx, id).await?;
+    let history_link = crate::report::latest_link(tx, id).await?;
     Ok(Screening {
         baseline,
+        report,
+        report_status,
+        history_link,
         id: r.id,
         clinic_id: r.clinic_id,
         patient_id: r.patient_id,
@@ -275,6 +280,61 @@ async fn load(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
         signed,
         addenda,
     })
+}
+
+/// Writes checklist answers (each replaces the condition's earlier answer).
+pub(crate) async fn write_conditions(
+    tx: &mut Tx,
+    id: Uuid,
+    answers: &BTreeMap<Condition, bool>,
+) -> Result<()> {
+    for (c, present) in answers {
+        exec!(
+            tx(tx),
+            "DELETE FROM screening_condition WHERE screening_id = $1 AND condition = $2",
+            id,
+            c.as_str()
+        );
+        exec!(
+            tx(tx),
+            "INSERT INTO screening_condition (screening_id, condition, present) VALUES ($1,$2,$3)",
+            id,
+            c.as_str(),
+            *present
+        );
+    }
+    Ok(())
+}
+
+/// Writes the psychiatric history (diagnoses replaced as a whole).
+pub(crate) async fn write_history(tx: &mut Tx, id: Uuid, h: &PsychHistory) -> Result<()> {
+    exec!(
+        tx(tx),
+        "UPDATE screening SET hospitalisations = $1, suicide_attempts = $2,
+            last_attempt_year = $3, allergies = $4, substance_use = $5 WHERE id = $6",
+        h.hospitalisations.map(i32::from),
+        h.suicide_attempts.map(i32::from),
+        h.last_attempt_year,
+        h.allergies.as_deref(),
+        h.substance_use.as_deref(),
+        id
+    );
+    exec!(
+        tx(tx),
+        "DELETE FROM screening_diagnosis WHERE screening_id = $1",
+        id
+    );
+    for d in &h.diagnoses {
+        exec!(
+            tx(tx),
+            "INSERT INTO screening_diagnosis (screening_id, code, description)
+             VALUES ($1,$2,$3)",
+            id,
+            d.code.as_str(),
+            &d.description
+        );
+    }
+    Ok(())
 }
 
 /// Opens an audited change to a screening that is still open (not signed).
@@ -399,21 +459,7 @@ impl Store {
     ) -> Result<()> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         let patient = open_for_change(&mut a, clinic_id, id).await?;
-        for (c, present) in answers {
-            exec!(
-                tx(a.tx()),
-                "DELETE FROM screening_condition WHERE screening_id = $1 AND condition = $2",
-                id,
-                c.as_str()
-            );
-            exec!(
-                tx(a.tx()),
-                "INSERT INTO screening_condition (screening_id, condition, present) VALUES ($1,$2,$3)",
-                id,
-                c.as_str(),
-                *present
-            );
-        }
+        write_conditions(a.tx(), id, answers).await?;
         changed(a, patient, id, "checklist").await
     }
 
@@ -448,32 +494,7 @@ impl Store {
     ) -> Result<()> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         let patient = open_for_change(&mut a, clinic_id, id).await?;
-        exec!(
-            tx(a.tx()),
-            "UPDATE screening SET hospitalisations = $1, suicide_attempts = $2,
-                last_attempt_year = $3, allergies = $4, substance_use = $5 WHERE id = $6",
-            h.hospitalisations.map(i32::from),
-            h.suicide_attempts.map(i32::from),
-            h.last_attempt_year,
-            h.allergies.as_deref(),
-            h.substance_use.as_deref(),
-            id
-        );
-        exec!(
-            tx(a.tx()),
-            "DELETE FROM screening_diagnosis WHERE screening_id = $1",
-            id
-        );
-        for d in &h.diagnoses {
-            exec!(
-                tx(a.tx()),
-                "INSERT INTO screening_diagnosis (screening_id, code, description)
-                 VALUES ($1,$2,$3)",
-                id,
-                d.code.as_str(),
-                &d.description
-            );
-        }
+        write_history(a.tx(), id, h).await?;
         changed(a, patient, id, "history").await
     }
 

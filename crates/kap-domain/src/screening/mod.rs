@@ -8,6 +8,7 @@
 pub mod decision;
 pub mod intake;
 pub mod record;
+pub mod report;
 pub mod rules;
 pub mod staging;
 

@@ -48,6 +48,11 @@ pub struct Screening {
     pub addenda: Vec<Addendum>,
     /// The patient's latest baseline PHQ-9, GAD-7 and ASQ (those answered), in that order.
     pub baseline: Vec<BaselineScore>,
+    /// What the patient reported through a history link, part by part, and each part's status.
+    pub report: super::report::PatientReport,
+    pub report_status: Vec<super::report::PartStatus>,
+    /// The latest history link sent for this screening.
+    pub history_link: Option<super::report::HistoryLink>,
 }
 
 /// The instruments whose baseline a screening shows (issue 9: baseline PHQ-9, GAD-7, ASQ).

@@ -14,3 +14,32 @@ CREATE TABLE screening_diagnosis (
     description TEXT NOT NULL,
     PRIMARY KEY (screening_id, code)
 );
+
+-- The patient's own history: a single-use, expiring link per request (only the token's hash is
+-- kept), and each part the patient saved, as they go, until a clinician confirms it.
+CREATE TABLE history_link (
+    id BLOB PRIMARY KEY NOT NULL,
+    clinic_id BLOB NOT NULL REFERENCES clinic(id),
+    patient_id BLOB NOT NULL REFERENCES patient(id),
+    screening_id BLOB NOT NULL REFERENCES screening(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by BLOB REFERENCES staff_user(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE INDEX history_link_screening ON history_link (screening_id, created_at);
+
+CREATE TABLE patient_report (
+    screening_id BLOB NOT NULL REFERENCES screening(id),
+    part TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    link_id BLOB REFERENCES history_link(id),
+    reviewed_at TEXT,
+    reviewed_by BLOB REFERENCES staff_user(id),
+    PRIMARY KEY (screening_id, part)
+);
+
+ALTER TABLE outbox ADD COLUMN history_link_id BLOB REFERENCES history_link(id);
+CREATE INDEX outbox_history_link ON outbox (history_link_id);

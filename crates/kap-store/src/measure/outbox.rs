@@ -21,6 +21,7 @@ use uuid::Uuid;
 pub(crate) enum LinkRef {
     Questionnaire(Uuid),
     Consent(Uuid),
+    History(Uuid),
 }
 
 /// A message to put in the outbox.
@@ -44,20 +45,24 @@ pub(crate) async fn queue_message(
 ) -> Result<()> {
     let id = new_id();
     let sealed = m.token.map(|t| sealer.seal(t, &id.to_string()));
-    let (link_id, consent_link_id) = match m.link {
-        LinkRef::Questionnaire(l) => (Some(l), None),
-        LinkRef::Consent(l) => (None, Some(l)),
-    };
+    let (mut link_id, mut consent_link_id, mut history_link_id) = (None, None, None);
+    match m.link {
+        LinkRef::Questionnaire(l) => link_id = Some(l),
+        LinkRef::Consent(l) => consent_link_id = Some(l),
+        LinkRef::History(l) => history_link_id = Some(l),
+    }
     exec!(
         tx(a.tx()),
-        "INSERT INTO outbox (id, clinic_id, patient_id, link_id, consent_link_id, to_address,
-            subject, body, status, attempts, created_at, sealed_token)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,0,$10,$11)",
+        "INSERT INTO outbox (id, clinic_id, patient_id, link_id, consent_link_id,
+            history_link_id, to_address, subject, body, status, attempts, created_at,
+            sealed_token)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12)",
         id,
         m.clinic_id,
         m.patient_id,
         link_id,
         consent_link_id,
+        history_link_id,
         m.to,
         &m.message.subject,
         &m.message.body,

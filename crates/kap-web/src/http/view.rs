@@ -152,6 +152,9 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "consent-link-sent" => {
             "Consent link created. It is in the outbox (sent by email where configured)."
         }
+        "history-link-sent" => {
+            "History link created. It is in the outbox (sent by email where configured)."
+        }
         "consent-signed" => "The consent is signed and on record.",
         "consent-published" => "The new version is published. Patients sign it from now on.",
         "rems-recorded" => "REMS enrolment recorded.",

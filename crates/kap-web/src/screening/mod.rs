@@ -7,10 +7,12 @@ mod api;
 mod chart;
 mod forms;
 mod page;
+mod patient;
+mod report;
 
 pub use chart::section;
 
-use crate::http::Access::Needs;
+use crate::http::Access::{Needs, Public};
 use crate::http::Routes;
 use kap_domain::permission::Action::{EditScreening, ReadScreening, SignEligibility};
 use utoipa_axum::routes;
@@ -68,6 +70,20 @@ pub fn router() -> Routes {
             Needs(SignEligibility),
             forms::addendum,
         )
+        .post(
+            "/screenings/{screening}/history-link",
+            Needs(EditScreening),
+            report::send_link,
+        )
+        .post(
+            "/screenings/{screening}/report/{part}/confirm",
+            Needs(EditScreening),
+            report::confirm,
+        )
+        .get("/h/{token}", Public, patient::show)
+        .post("/h/{token}/send", Public, patient::send)
+        .get("/h/{token}/done", Public, patient::done)
+        .post("/h/{token}/{part}", Public, patient::save)
         .api(ReadScreening, routes!(api::latest))
         .api(EditScreening, routes!(api::add_intake))
 }

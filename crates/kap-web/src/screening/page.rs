@@ -137,6 +137,23 @@ impl ScreeningPage {
         }
     }
 
+    /// Whether a history link can still take answers.
+    fn link_open(&self, l: &kap_domain::screening::report::HistoryLink) -> bool {
+        l.expires_at > kap_store::now()
+    }
+
+    /// The patient's health answers other than "no", as question and answer.
+    fn reported_conditions(&self) -> Vec<(&'static str, &'static str)> {
+        use kap_domain::screening::report::{LAY_QUESTIONS, LayAnswer};
+        LAY_QUESTIONS
+            .iter()
+            .filter_map(|q| match self.s.report.answer(q.id) {
+                Some(LayAnswer::No) | None => None,
+                Some(a) => Some((q.text, a.label())),
+            })
+            .collect()
+    }
+
     /// The diagnosis rows the history form offers: the recorded ones and three blank.
     fn dx_rows(&self) -> Vec<usize> {
         let typed = if self.returned.is("history", None) {

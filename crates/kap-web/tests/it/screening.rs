@@ -441,3 +441,156 @@ async fn the_psychiatric_history_is_taken_and_contradictions_are_shown() {
     );
     assert!(page.body.contains("Cannabis at weekends</textarea>"));
 }
+
+/// The token of the newest history link in the outbox.
+async fn history_token(app: &TestApp) -> String {
+    let msgs = app
+        .store
+        .outbox(&Actor::system(), app.clinic)
+        .await
+        .expect("outbox");
+    let body = &msgs[0].body;
+    let at = body.find("/h/").expect("history link in message") + 3;
+    body[at..at + 48].to_owned()
+}
+
+#[tokio::test]
+async fn the_patient_fills_in_their_history_and_a_nurse_confirms_it() {
+    use kap_domain::screening::report::LAY_QUESTIONS;
+    let app = TestApp::new().await;
+    let nurse = app.browser(Role::Nurse).await;
+    let patient = app.patient("Lena Fischer").await;
+    let r = app
+        .post(&format!("/patients/{patient}/screenings"), &nurse, &[])
+        .await;
+    let path = r.location().to_owned();
+    let r = app.post(&format!("{path}/history-link"), &nurse, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let token = history_token(&app).await;
+    let base = format!("/h/{token}");
+
+    let page = app.get(&base, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Your health history"));
+    assert!(
+        !page.body.contains("Fischer"),
+        "the page does not name the patient"
+    );
+    // Nothing saved yet: sending asks for a part first.
+    let r = app.post_raw(&format!("{base}/send"), None, &[]).await;
+    assert_eq!(r.location(), format!("{base}?saved=nothing"));
+
+    // Health conditions: one left out comes back, answers kept.
+    let mut f: Vec<(String, String)> = LAY_QUESTIONS
+        .iter()
+        .map(|q| (format!("q_{}", q.id), "no".to_owned()))
+        .collect();
+    f.iter_mut().find(|(k, _)| k == "q_heart").unwrap().1 = "yes".into();
+    f.iter_mut().find(|(k, _)| k == "q_liver").unwrap().1 = "yes".into();
+    f.iter_mut().find(|(k, _)| k == "q_kidney").unwrap().1 = "not_sure".into();
+    let last = f.pop().unwrap();
+    let r = post_owned_public(&app, &format!("{base}/conditions"), &f).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Please answer yes, no or not sure."));
+    assert!(r.body.contains("name=\"q_heart\" value=\"yes\" checked"));
+    f.push(last);
+    let r = post_owned_public(&app, &format!("{base}/conditions"), &f).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let refs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, x)| ((*k).to_owned(), (*x).to_owned()))
+            .collect()
+    };
+    let r = post_owned_public(
+        &app,
+        &format!("{base}/medicines"),
+        &refs(&[
+            ("med_0", "Sertraline 100 mg"),
+            ("med_1", "Lorazepam 1 mg at night"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post_owned_public(
+        &app,
+        &format!("{base}/history"),
+        &refs(&[
+            ("told", "Depression, recurrent"),
+            ("hospitalisations", "1"),
+            ("suicide_attempts", "0"),
+            ("allergies", "Penicillin: rash"),
+            ("no_substance_use", "yes"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Saved as they go: the page shows what was saved.
+    let page = app.get(&base, None).await;
+    assert!(page.body.contains("value=\"Sertraline 100 mg\""));
+    assert!(page.body.contains("Penicillin: rash</textarea>"));
+
+    // The nurse sees the parts before the patient sends them, not yet confirmed.
+    let s = app.get(&path, Some(&nurse)).await;
+    assert!(s.body.contains("Heart disease: for example a heart attack"));
+    assert!(s.body.contains("Sertraline 100 mg"));
+    assert!(s.body.contains("Not confirmed yet."));
+
+    let r = app.post_raw(&format!("{base}/send"), None, &[]).await;
+    assert_eq!(r.location(), format!("{base}/done"));
+    let done = app.get(r.location(), None).await;
+    assert!(done.body.contains("Your answers have been sent"));
+    // Sent: no more saving through the link.
+    let r = post_owned_public(
+        &app,
+        &format!("{base}/medicines"),
+        &refs(&[("no_medicines", "yes")]),
+    )
+    .await;
+    assert_eq!(r.location(), format!("{base}/done"));
+
+    // Confirming copies yes/no into the checklist; liver disease and "not sure" stay open.
+    let r = app
+        .post(&format!("{path}/report/conditions/confirm"), &nurse, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = app
+        .post(&format!("{path}/report/history/confirm"), &nurse, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = path.trim_start_matches("/screenings/");
+    let sid = uuid::Uuid::parse_str(id).unwrap();
+    let s = app
+        .store
+        .screening(&Actor::system(), app.clinic, sid)
+        .await
+        .unwrap();
+    use kap_domain::screening::intake::Condition;
+    assert_eq!(
+        s.intake.answer(Condition::CardiovascularDisease),
+        Some(true)
+    );
+    assert_eq!(s.intake.answer(Condition::Psychosis), Some(false));
+    assert_eq!(s.intake.answer(Condition::HepaticModerate), None);
+    assert_eq!(s.intake.answer(Condition::KidneyDisease), None);
+    assert_eq!(
+        s.intake.history.allergies.as_deref(),
+        Some("Penicillin: rash")
+    );
+    assert_eq!(s.intake.history.substance_use.as_deref(), Some(""));
+    // Medicines are never confirmed into the intake by a click: the nurse enters them.
+    assert_eq!(s.intake.medications, None);
+    let page = app.get(&path, Some(&nurse)).await;
+    assert!(page.body.contains("Confirmed "));
+    assert!(page.body.contains("Mark reviewed"));
+    // Therapists read but cannot confirm.
+    let therapist = app.browser(Role::Therapist).await;
+    let r = app
+        .post(&format!("{path}/report/medicines/confirm"), &therapist, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn post_owned_public(app: &TestApp, path: &str, f: &[(String, String)]) -> Reply {
+    let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_raw(path, None, &refs).await
+}
