@@ -16,6 +16,8 @@ const name = `Ines Valdez ${tag}`;
 let patientId = '';
 let screeningPath = '';
 let consentPath = '';
+let rescreenPath = '';
+let historyPath = '';
 
 async function axeViolations(page: Page): Promise<string[]> {
   await page.addScriptTag({
@@ -226,5 +228,75 @@ test.describe('accessibility', () => {
     await page.waitForURL((url) => url.pathname.startsWith('/screenings/') && url.pathname !== screeningPath);
     await expect(page.getByRole('button', { name: 'Save checklist' })).toBeVisible();
     expect(await violations()).toEqual([]);
+    rescreenPath = new URL(page.url()).pathname;
   });
+});
+
+test('nurse sends the patient a history link for the new screening', async ({ page }) => {
+  await login(page, STAFF.nurse);
+  await page.goto(rescreenPath);
+  const answers = await section(page, "The patient's own answers");
+  await answers.getByRole('button', { name: 'Send the patient a history link' }).click();
+  await expect(page.getByRole('status')).toContainText('History link created');
+  await login(page, STAFF.coordinator);
+  await goViaNav(page, 'Outbox');
+  const message = page
+    .getByRole('article')
+    .filter({ has: page.getByRole('link', { name, exact: true }) })
+    .filter({ hasText: 'your health history before your visit' });
+  await expect(message).toHaveCount(1);
+  const body = (await message.locator('pre').textContent()) ?? '';
+  const match = body.match(/https?:\/\/\S+(\/h\/[0-9a-f]{48})\b/);
+  expect(match, `history link in the outbox message:\n${body}`).not.toBeNull();
+  historyPath = match![1];
+});
+
+test.describe('patient on a phone, before the visit', () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true });
+
+  test('fills in health conditions, saves, comes back and sends', async ({ page }) => {
+    await page.goto(historyPath);
+    await expect(page.getByRole('heading', { name: 'Your health history', level: 1 })).toBeVisible();
+    expect(await axeViolations(page)).toEqual([]);
+    const conditions = await section(page, 'Health conditions');
+    const groups = conditions.getByRole('group');
+    const n = await groups.count();
+    for (let i = 0; i < n - 1; i++) {
+      const g = groups.nth(i);
+      const legend = (await g.locator('legend').textContent()) ?? '';
+      await g.getByRole('radio', { name: legend.startsWith('Heart disease') ? 'Yes' : 'No', exact: true }).check();
+    }
+    await conditions.getByRole('button', { name: 'Save health conditions' }).click();
+    // The last question was left out: named at the top, the other answers kept.
+    await expect(page.getByRole('alert')).toContainText('Please answer yes, no or not sure.');
+    const again = await section(page, 'Health conditions');
+    await expect(again.getByRole('group').first().getByRole('radio', { name: 'No', exact: true })).toBeChecked();
+    expect(await axeViolations(page)).toEqual([]);
+    await again.getByRole('group').nth(n - 1).getByRole('radio', { name: 'Not sure', exact: true }).check();
+    await again.getByRole('button', { name: 'Save health conditions' }).click();
+    await expect(page.getByRole('status')).toContainText('Saved.');
+    // Saved as they go: a reload keeps the answers.
+    await page.reload();
+    await expect(
+      (await section(page, 'Health conditions')).getByRole('group').nth(n - 1).getByRole('radio', { name: 'Not sure', exact: true }),
+    ).toBeChecked();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.getByRole('button', { name: 'Send my answers' }).click();
+    await expect(page.getByRole('status')).toContainText('Your answers have been sent');
+  });
+});
+
+test('nurse confirms the health conditions into the checklist', async ({ page }) => {
+  await login(page, STAFF.nurse);
+  await page.goto(rescreenPath);
+  const answers = await section(page, "The patient's own answers");
+  await expect(answers).toContainText('The patient sent their answers');
+  await expect(answers).toContainText('Heart disease');
+  await answers.getByRole('button', { name: 'Confirm into the checklist' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved.');
+  await expect(await section(page, "The patient's own answers")).toContainText('Confirmed');
+  const checklist = await section(page, 'Medical and psychiatric checklist');
+  const heart = checklist.getByRole('group').filter({ hasText: 'Cardiovascular disease' });
+  await expect(heart.getByRole('radio', { name: 'Yes', exact: true })).toBeChecked();
 });
