@@ -265,11 +265,7 @@ impl ConsentLink {
     /// The page a patient opening this link at `at` sees: the document to sign, the signed
     /// confirmation (for the link's validity, after a reload too), or "cannot be used".
     pub fn page(&self, at: DateTime<Utc>) -> LinkPage {
-        match (self.used_at, self.expires_at > at) {
-            (_, false) => LinkPage::Gone,
-            (Some(_), true) => LinkPage::Done,
-            (None, true) => LinkPage::Form,
-        }
+        LinkPage::of(self.used_at, self.expires_at, at)
     }
 }
 

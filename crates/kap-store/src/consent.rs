@@ -7,8 +7,8 @@
 
 use crate::audited::Audited;
 use crate::db::{Tx, exec, fetch_all, fetch_opt, scalar, scalar_opt};
-use crate::error::{Conflict, Result, StoreError, code, opt_field};
-use crate::measure::outbox::{LinkRef, QueuedMessage, queue_message};
+use crate::error::{Conflict, Result, StoreError, code};
+use crate::measure::outbox::{LinkRef, Recipient};
 use crate::measure::patient_in_clinic;
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -17,9 +17,7 @@ use kap_domain::consent::{
     Consent, ConsentDocument, ConsentLink, ConsentMethod, NewDocument, NewRems, RemsEnrolment,
     SignatureForm,
 };
-use kap_domain::measure::outbox::delivery;
-use kap_domain::messages::{Sender, TOKEN_SLOT, consent_link};
-use kap_domain::person::Phone;
+use kap_domain::messages::{TOKEN_SLOT, consent_link};
 use kap_domain::screening::Route;
 use uuid::Uuid;
 
@@ -291,27 +289,16 @@ impl Store {
         l: NewConsentLink<'_>,
     ) -> Result<(Uuid, String)> {
         let mut a = self.audited_in(actor, l.clinic_id).await?;
-        patient_in_clinic(a.tx(), l.clinic_id, l.patient_id).await?;
+        let to = Recipient::of(a.tx(), l.clinic_id, l.patient_id).await?;
         let document_id = current_document(a.tx(), l.clinic_id, l.route)
             .await?
             .ok_or(Conflict::NoConsentDocument(l.route))?;
-        let (email, clinic_name, clinic_phone, title) = fetch_opt!(
+        let title = scalar!(
             tx(a.tx()),
-            (Option<String>, String, Option<String>, String),
-            "SELECT p.email, c.name, c.phone, d.title FROM patient p
-             JOIN clinic c ON c.id = p.clinic_id JOIN consent_document d ON d.id = $2
-             WHERE p.id = $1",
-            l.patient_id,
+            String,
+            "SELECT title FROM consent_document WHERE id = $1",
             document_id
-        )
-        .ok_or(StoreError::NotFound)?;
-        let clinic_phone = opt_field(
-            "clinic",
-            l.clinic_id,
-            "phone",
-            clinic_phone.as_deref(),
-            Phone::parse,
-        )?;
+        );
         let token = random_hex(24);
         let id = new_id();
         let t = now();
@@ -328,23 +315,18 @@ impl Store {
             t,
             t + l.valid_for
         );
-        let from = Sender {
-            clinic_name: &clinic_name,
-            phone: clinic_phone.as_ref(),
-        };
-        let message = consent_link(from, &title, &format!("{}/c/{TOKEN_SLOT}", l.public_url));
-        queue_message(
+        let message = consent_link(
+            to.sender(),
+            &title,
+            &format!("{}/c/{TOKEN_SLOT}", l.public_url),
+        );
+        to.queue(
             &mut a,
             &self.sealer(),
-            &QueuedMessage {
-                clinic_id: l.clinic_id,
-                patient_id: l.patient_id,
-                link: LinkRef::Consent(id),
-                to: email.as_deref(),
-                message: &message,
-                token: Some(&token),
-                status: delivery(l.email_enabled, email.is_some()),
-            },
+            LinkRef::Consent(id),
+            &message,
+            &token,
+            l.email_enabled,
         )
         .await?;
         a.record(

@@ -5,14 +5,12 @@
 //! and clinicians' confirmations are audited like any change to a screening.
 
 use crate::db::{Tx, exec, fetch_all, fetch_opt, scalar_opt};
-use crate::error::{Conflict, Result, StoreError, code, field, opt_field};
-use crate::measure::outbox::{LinkRef, QueuedMessage, queue_message};
+use crate::error::{Conflict, Result, StoreError, code, field};
+use crate::measure::outbox::{LinkRef, Recipient};
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
-use kap_domain::measure::outbox::delivery;
-use kap_domain::messages::{Sender, TOKEN_SLOT, history_link};
-use kap_domain::person::Phone;
+use kap_domain::messages::{TOKEN_SLOT, history_link};
 use kap_domain::screening::report::{
     HistoryLink, PartAnswers, PartStatus, PatientReport, ReportPart, confirmed_conditions,
     confirmed_history,
@@ -159,21 +157,7 @@ impl Store {
     ) -> Result<(Uuid, String)> {
         let mut a = self.audited_in(actor, l.clinic_id).await?;
         let patient = open_screening(a.tx(), l.clinic_id, l.screening_id).await?;
-        let (email, clinic_name, clinic_phone) = fetch_opt!(
-            tx(a.tx()),
-            (Option<String>, String, Option<String>),
-            "SELECT p.email, c.name, c.phone FROM patient p JOIN clinic c ON c.id = p.clinic_id
-             WHERE p.id = $1",
-            patient
-        )
-        .ok_or(StoreError::NotFound)?;
-        let clinic_phone = opt_field(
-            "clinic",
-            l.clinic_id,
-            "phone",
-            clinic_phone.as_deref(),
-            Phone::parse,
-        )?;
+        let to = Recipient::of(a.tx(), l.clinic_id, patient).await?;
         let token = random_hex(24);
         let id = new_id();
         let t = now();
@@ -190,23 +174,14 @@ impl Store {
             t,
             t + l.valid_for
         );
-        let from = Sender {
-            clinic_name: &clinic_name,
-            phone: clinic_phone.as_ref(),
-        };
-        let message = history_link(from, &format!("{}/h/{TOKEN_SLOT}", l.public_url));
-        queue_message(
+        let message = history_link(to.sender(), &format!("{}/h/{TOKEN_SLOT}", l.public_url));
+        to.queue(
             &mut a,
             &self.sealer(),
-            &QueuedMessage {
-                clinic_id: l.clinic_id,
-                patient_id: patient,
-                link: LinkRef::History(id),
-                to: email.as_deref(),
-                message: &message,
-                token: Some(&token),
-                status: delivery(l.email_enabled, email.is_some()),
-            },
+            LinkRef::History(id),
+            &message,
+            &token,
+            l.email_enabled,
         )
         .await?;
         a.record(

@@ -33,6 +33,22 @@ pub enum LinkPage {
     Gone,
 }
 
+impl LinkPage {
+    /// The page of any patient link (questionnaire, consent, history) used at `used_at` (if
+    /// ever) and expiring at `expires_at`, opened at `at`.
+    pub fn of(
+        used_at: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> LinkPage {
+        match (used_at, expires_at > at) {
+            (_, false) => LinkPage::Gone,
+            (Some(_), true) => LinkPage::Done,
+            (None, true) => LinkPage::Form,
+        }
+    }
+}
+
 /// Where a link stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
@@ -49,11 +65,7 @@ impl Link {
 
     /// The page a patient opening this link at `at` sees.
     pub fn page(&self, at: DateTime<Utc>) -> LinkPage {
-        match (self.used_at, self.expires_at > at) {
-            (_, false) => LinkPage::Gone,
-            (Some(_), true) => LinkPage::Done,
-            (None, true) => LinkPage::Form,
-        }
+        LinkPage::of(self.used_at, self.expires_at, at)
     }
 
     pub fn state(&self, now: DateTime<Utc>) -> LinkState {

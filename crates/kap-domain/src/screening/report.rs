@@ -249,12 +249,7 @@ pub struct HistoryLink {
 impl HistoryLink {
     /// The page a patient opening this link at `at` sees.
     pub fn page(&self, at: chrono::DateTime<chrono::Utc>) -> crate::measure::LinkPage {
-        use crate::measure::LinkPage;
-        match (self.used_at, self.expires_at > at) {
-            (_, false) => LinkPage::Gone,
-            (Some(_), true) => LinkPage::Done,
-            (None, true) => LinkPage::Form,
-        }
+        crate::measure::LinkPage::of(self.used_at, self.expires_at, at)
     }
 }
 

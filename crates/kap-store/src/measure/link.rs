@@ -1,20 +1,17 @@
 //! Patient links: a random, single-use, expiring token per questionnaire sent (only its hash is
 //! kept), created together with the message that carries it.
 
-use super::outbox::{QueuedMessage, queue_message};
-use super::patient_in_clinic;
+use super::outbox::{LinkRef, Recipient};
 use crate::audited::Audited;
 use crate::db::{exec, fetch_all, fetch_opt, scalar};
-use crate::error::{Result, StoreError, code, instrument, opt_field};
+use crate::error::{Result, StoreError, code, instrument};
 use crate::sealed::Sealer;
 use crate::{Store, new_id, now, random_hex, token_hash};
 use chrono::{DateTime, Duration, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::instruments::{Instrument, ResponseContext};
 use kap_domain::measure::Link;
-use kap_domain::measure::outbox::delivery;
-use kap_domain::messages::{Sender, TOKEN_SLOT, questionnaire_link};
-use kap_domain::person::Phone;
+use kap_domain::messages::{TOKEN_SLOT, questionnaire_link};
 use uuid::Uuid;
 
 /// A link to create, and how its message is delivered.
@@ -72,22 +69,7 @@ pub(crate) async fn insert_link(
     sealer: &Sealer,
     l: &NewLink<'_>,
 ) -> Result<(Uuid, String)> {
-    patient_in_clinic(a.tx(), l.clinic_id, l.patient_id).await?;
-    let (email, clinic_name, clinic_phone) = fetch_opt!(
-        tx(a.tx()),
-        (Option<String>, String, Option<String>),
-        "SELECT p.email, c.name, c.phone FROM patient p JOIN clinic c ON c.id = p.clinic_id
-         WHERE p.id = $1",
-        l.patient_id
-    )
-    .ok_or(StoreError::NotFound)?;
-    let clinic_phone = opt_field(
-        "clinic",
-        l.clinic_id,
-        "phone",
-        clinic_phone.as_deref(),
-        Phone::parse,
-    )?;
+    let to = Recipient::of(a.tx(), l.clinic_id, l.patient_id).await?;
     let token = random_hex(24);
     let id = new_id();
     let t = now();
@@ -106,27 +88,18 @@ pub(crate) async fn insert_link(
         t,
         t + l.valid_for
     );
-    let from = Sender {
-        clinic_name: &clinic_name,
-        phone: clinic_phone.as_ref(),
-    };
     let message = questionnaire_link(
-        from,
+        to.sender(),
         l.instrument,
         &format!("{}/p/{TOKEN_SLOT}", l.public_url),
     );
-    queue_message(
+    to.queue(
         a,
         sealer,
-        &QueuedMessage {
-            clinic_id: l.clinic_id,
-            patient_id: l.patient_id,
-            link: super::outbox::LinkRef::Questionnaire(id),
-            to: email.as_deref(),
-            message: &message,
-            token: Some(&token),
-            status: delivery(l.email_enabled, email.is_some()),
-        },
+        LinkRef::Questionnaire(id),
+        &message,
+        &token,
+        l.email_enabled,
     )
     .await?;
     a.record(

@@ -38,6 +38,77 @@ pub(crate) struct QueuedMessage<'a> {
     pub status: OutboxStatus,
 }
 
+/// Who a new patient link's message goes to: the patient's email, and the clinic as the message
+/// names it.
+pub(crate) struct Recipient {
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub email: Option<String>,
+    pub clinic_name: String,
+    pub clinic_phone: Option<Phone>,
+}
+
+impl Recipient {
+    /// The patient of a clinic (not found when the patient is in another clinic).
+    pub(crate) async fn of(
+        tx: &mut crate::db::Tx,
+        clinic_id: Uuid,
+        patient_id: Uuid,
+    ) -> Result<Self> {
+        let (email, clinic_name, phone) = crate::db::fetch_opt!(
+            tx(tx),
+            (Option<String>, String, Option<String>),
+            "SELECT p.email, c.name, c.phone FROM patient p JOIN clinic c ON c.id = p.clinic_id
+             WHERE p.id = $1 AND p.clinic_id = $2",
+            patient_id,
+            clinic_id
+        )
+        .ok_or(crate::error::StoreError::NotFound)?;
+        let clinic_phone =
+            crate::error::opt_field("clinic", clinic_id, "phone", phone.as_deref(), Phone::parse)?;
+        Ok(Recipient {
+            clinic_id,
+            patient_id,
+            email,
+            clinic_name,
+            clinic_phone,
+        })
+    }
+
+    pub(crate) fn sender(&self) -> Sender<'_> {
+        Sender {
+            clinic_name: &self.clinic_name,
+            phone: self.clinic_phone.as_ref(),
+        }
+    }
+
+    /// Queues the message carrying a new link's token (sealed beside it).
+    pub(crate) async fn queue(
+        &self,
+        a: &mut Audited,
+        sealer: &Sealer,
+        link: LinkRef,
+        message: &PatientMessage,
+        token: &str,
+        email_enabled: bool,
+    ) -> Result<()> {
+        queue_message(
+            a,
+            sealer,
+            &QueuedMessage {
+                clinic_id: self.clinic_id,
+                patient_id: self.patient_id,
+                link,
+                to: self.email.as_deref(),
+                message,
+                token: Some(token),
+                status: delivery(email_enabled, self.email.is_some()),
+            },
+        )
+        .await
+    }
+}
+
 pub(crate) async fn queue_message(
     a: &mut Audited,
     sealer: &Sealer,

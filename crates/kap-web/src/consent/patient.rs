@@ -10,7 +10,7 @@ use crate::http::auth::ClientAddr;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::see_other;
 use crate::http::view::{Shell, render};
-use crate::public::gone_page;
+use crate::public::{gone_page, well_formed};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -44,7 +44,7 @@ struct SignedPage {
 }
 
 async fn link_of(st: &AppState, token: &str) -> AppResult<Option<ConsentLink>> {
-    if token.len() != 48 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !well_formed(token) {
         return Ok(None);
     }
     Ok(st.store.consent_link_by_token(token).await?)

@@ -96,10 +96,16 @@ pub(crate) async fn gone_page(st: &AppState, clinic: Option<uuid::Uuid>) -> AppR
 
 /// The link behind a token, if the token is well formed and known.
 async fn link_of(st: &AppState, token: &str) -> AppResult<Option<Link>> {
-    if token.len() != 48 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !well_formed(token) {
         return Ok(None);
     }
     Ok(st.store.link_by_token(token).await?)
+}
+
+/// Whether a patient link's token has the form Kapstone gives tokens (48 hex digits); others
+/// are not looked up.
+pub(crate) fn well_formed(token: &str) -> bool {
+    token.len() == 48 && token.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn done_url(token: &str) -> String {

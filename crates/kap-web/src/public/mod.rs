@@ -8,7 +8,7 @@ mod login;
 mod reset;
 mod second_factor;
 
-pub(crate) use link::gone_page;
+pub(crate) use link::{gone_page, well_formed};
 
 use crate::http::Access::{Public, SignedIn};
 use crate::http::Routes;

@@ -8,7 +8,7 @@ use crate::http::auth::ClientAddr;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::see_other;
 use crate::http::view::{Shell, render};
-use crate::public::gone_page;
+use crate::public::{gone_page, well_formed};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -134,7 +134,7 @@ fn values_of(r: &PatientReport) -> BTreeMap<String, String> {
 }
 
 async fn link_of(st: &AppState, token: &str) -> AppResult<Option<HistoryLink>> {
-    if token.len() != 48 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !well_formed(token) {
         return Ok(None);
     }
     Ok(st.store.history_link_by_token(token).await?)
