@@ -127,6 +127,74 @@ pub struct Consent {
     /// The staff member who witnessed an in-clinic signature.
     pub witness_name: Option<String>,
     pub recorded_at: DateTime<Utc>,
+    /// The patient withdrew this consent (the signature itself is never changed).
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// A patient's withdrawal of a consent, as recorded by the care team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub withdrawn_on: NaiveDate,
+    /// What the patient said, and how (in person, by phone, in writing).
+    pub reason: String,
+    pub recorded_by_name: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A withdrawal as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct WithdrawalForm<'a> {
+    pub withdrawn_on: &'a str,
+    pub reason: &'a str,
+}
+
+/// The longest withdrawal note kept.
+pub const WITHDRAWAL_REASON_MAX: usize = 1000;
+
+impl WithdrawalForm<'_> {
+    /// Checks a withdrawal of a consent signed on `signed_on`, recorded on `today`: the date lies
+    /// between the two, and the note says what the patient said.
+    pub fn parse(
+        &self,
+        signed_on: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(NaiveDate, String), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let on = match NaiveDate::parse_from_str(self.withdrawn_on.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today => {
+                e.add("withdrawn_on", "The date cannot be in the future.");
+                None
+            }
+            Ok(d) if d < signed_on => {
+                e.add(
+                    "withdrawn_on",
+                    format!(
+                        "The consent was signed on {}: a withdrawal cannot come before it.",
+                        signed_on.format("%Y-%m-%d")
+                    ),
+                );
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                e.add("withdrawn_on", "Enter the date as year-month-day.");
+                None
+            }
+        };
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > WITHDRAWAL_REASON_MAX {
+            e.add(
+                "reason",
+                format!(
+                    "Write what the patient said and how (1 to {WITHDRAWAL_REASON_MAX} characters)."
+                ),
+            );
+        }
+        match on {
+            Some(on) if e.is_empty() => Ok((on, reason.to_owned())),
+            _ => Err(e),
+        }
+    }
 }
 
 /// What the signer typed.
@@ -220,6 +288,8 @@ pub enum ConsentState {
     Current(Consent),
     /// The patient signed an earlier version; the current one is newer.
     Outdated { signed: Consent, current: i32 },
+    /// The patient withdrew their latest consent for the route.
+    Withdrawn(Consent),
 }
 
 impl ConsentState {
@@ -235,6 +305,7 @@ impl ConsentState {
             .max_by_key(|c| (c.version, c.recorded_at));
         match latest {
             None => ConsentState::NotSigned { current },
+            Some(c) if c.withdrawn.is_some() => ConsentState::Withdrawn(c.clone()),
             Some(c) if c.version >= current => ConsentState::Current(c.clone()),
             Some(c) => ConsentState::Outdated {
                 signed: c.clone(),
@@ -364,6 +435,7 @@ mod tests {
             from_address: None,
             witness_name: None,
             recorded_at: Utc.with_ymd_and_hms(2026, 11, 27, 10, minute, 0).unwrap(),
+            withdrawn: None,
         }
     }
 
@@ -484,6 +556,62 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawn_consent_no_longer_counts_until_signed_again() {
+        let mut c = consent(Route::Iv, 2, 1);
+        c.withdrawn = Some(Withdrawal {
+            withdrawn_on: day("2026-11-27"),
+            reason: "Told the nurse by phone".into(),
+            recorded_by_name: None,
+            recorded_at: Utc::now(),
+        });
+        let s = ConsentState::of(Route::Iv, Some(2), std::slice::from_ref(&c));
+        assert!(matches!(s, ConsentState::Withdrawn(_)));
+        assert!(!s.consented());
+        // Signed again later: consented.
+        let again = consent(Route::Iv, 2, 30);
+        assert!(ConsentState::of(Route::Iv, Some(2), &[c, again]).consented());
+    }
+
+    #[test]
+    fn a_withdrawal_needs_a_date_after_signing_and_a_note() {
+        let signed = day("2026-11-20");
+        let today = day("2026-11-27");
+        let ok = WithdrawalForm {
+            withdrawn_on: "2026-11-26",
+            reason: " Phoned: does not want to go on. ",
+        }
+        .parse(signed, today)
+        .unwrap();
+        assert_eq!(
+            ok,
+            (
+                day("2026-11-26"),
+                "Phoned: does not want to go on.".to_owned()
+            )
+        );
+        let e = WithdrawalForm {
+            withdrawn_on: "2026-11-19",
+            reason: "",
+        }
+        .parse(signed, today)
+        .unwrap_err();
+        assert!(
+            e.get("withdrawn_on")
+                .unwrap()
+                .contains("signed on 2026-11-20")
+        );
+        assert!(e.get("reason").is_some());
+        assert!(
+            WithdrawalForm {
+                withdrawn_on: "2026-11-28",
+                reason: "x"
+            }
+            .parse(signed, today)
+            .is_err()
+        );
+    }
+
+    #[test]
     fn rems_entries_need_a_status_and_a_past_date() {
         let today = day("2026-11-27");
         let ok = RemsForm {
@@ -535,8 +663,8 @@ mod tests {
     }
 
     proptest! {
-        /// A newer signature of the current version always counts; a document version newer
-        /// than every signature never does.
+        /// A signature of the current version counts; a document version newer than every
+        /// signature never does.
         #[test]
         fn consent_is_current_only_for_the_current_version(
             signed in proptest::collection::vec(1i32..5, 0..6),

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kap_domain::audit::{Actor, AuditAction, Subject};
 use kap_domain::consent::{
     Consent, ConsentDocument, ConsentLink, ConsentMethod, NewDocument, NewRems, RemsEnrolment,
-    SignatureForm,
+    SignatureForm, Withdrawal, WithdrawalForm,
 };
 use kap_domain::messages::{TOKEN_SLOT, consent_link};
 use kap_domain::screening::Route;
@@ -68,6 +68,10 @@ struct ConsentRow {
     from_address: Option<String>,
     witness_name: Option<String>,
     recorded_at: DateTime<Utc>,
+    withdrawn_on: Option<NaiveDate>,
+    withdrawal_reason: Option<String>,
+    withdrawn_by_name: Option<String>,
+    withdrawal_recorded_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<ConsentRow> for Consent {
@@ -86,6 +90,19 @@ impl TryFrom<ConsentRow> for Consent {
             from_address: r.from_address,
             witness_name: r.witness_name,
             recorded_at: r.recorded_at,
+            withdrawn: match (
+                r.withdrawn_on,
+                r.withdrawal_reason,
+                r.withdrawal_recorded_at,
+            ) {
+                (Some(withdrawn_on), Some(reason), Some(recorded_at)) => Some(Withdrawal {
+                    withdrawn_on,
+                    reason,
+                    recorded_by_name: r.withdrawn_by_name,
+                    recorded_at,
+                }),
+                _ => None,
+            },
         })
     }
 }
@@ -451,6 +468,64 @@ impl Store {
         Ok(id)
     }
 
+    /// Records the patient's withdrawal of a signed consent, checked against its signing date on
+    /// `today`. A consent is withdrawn once ([`Conflict::ConsentWithdrawn`]).
+    pub async fn withdraw_consent(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        consent_id: Uuid,
+        form: &WithdrawalForm<'_>,
+        today: NaiveDate,
+    ) -> Result<Uuid> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        let (patient, signed_on, withdrawn) = fetch_opt!(
+            tx(a.tx()),
+            (Uuid, NaiveDate, Option<NaiveDate>),
+            "SELECT c.patient_id, c.signed_on, w.withdrawn_on FROM consent c
+             LEFT JOIN consent_withdrawal w ON w.consent_id = c.id
+             WHERE c.id = $1 AND c.clinic_id = $2",
+            consent_id,
+            clinic_id
+        )
+        .ok_or(StoreError::NotFound)?;
+        if withdrawn.is_some() {
+            return Err(Conflict::ConsentWithdrawn.into());
+        }
+        let (on, reason) = form
+            .parse(signed_on, today)
+            .map_err(Conflict::SignatureInvalid)?;
+        exec!(
+            tx(a.tx()),
+            "INSERT INTO consent_withdrawal (consent_id, withdrawn_on, reason, recorded_by,
+                recorded_at) VALUES ($1,$2,$3,$4,$5)",
+            consent_id,
+            on,
+            &reason,
+            actor.staff_id,
+            now()
+        );
+        a.record(
+            AuditAction::ConsentWithdrawn,
+            Subject::patient(patient).with_detail(format!("consent {consent_id}")),
+        )
+        .await?;
+        a.commit().await?;
+        Ok(patient)
+    }
+
+    /// The patient a consent of the clinic belongs to.
+    pub async fn consent_patient(&self, clinic_id: Uuid, consent_id: Uuid) -> Result<Uuid> {
+        scalar_opt!(
+            db(&self.db),
+            Uuid,
+            "SELECT patient_id FROM consent WHERE id = $1 AND clinic_id = $2",
+            consent_id,
+            clinic_id
+        )
+        .ok_or(StoreError::NotFound)
+    }
+
     /// Records an entry of the patient's REMS enrolment history.
     pub async fn record_rems(
         &self,
@@ -495,9 +570,13 @@ impl Store {
             tx(a.tx()),
             ConsentRow,
             "SELECT c.id, c.patient_id, c.document_id, d.route, d.version, d.title, c.typed_name,
-                c.signed_on, c.method, c.from_address, u.full_name AS witness_name, c.recorded_at
+                c.signed_on, c.method, c.from_address, u.full_name AS witness_name, c.recorded_at,
+                w.withdrawn_on, w.reason AS withdrawal_reason,
+                wu.full_name AS withdrawn_by_name, w.recorded_at AS withdrawal_recorded_at
              FROM consent c JOIN consent_document d ON d.id = c.document_id
              LEFT JOIN staff_user u ON u.id = c.witness
+             LEFT JOIN consent_withdrawal w ON w.consent_id = c.id
+             LEFT JOIN staff_user wu ON wu.id = w.recorded_by
              WHERE c.patient_id = $1 AND c.clinic_id = $2
              ORDER BY c.recorded_at DESC, c.id DESC",
             patient_id,

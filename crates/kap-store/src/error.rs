@@ -75,7 +75,10 @@ pub enum Conflict {
     /// A newer version of the consent document was published; only the current one is signed.
     #[error("a newer version of this consent document has been published")]
     ConsentDocumentOutdated,
-    /// A consent signature that does not hold (name, date or confirmation).
+    /// This consent's withdrawal is already on record.
+    #[error("this consent was withdrawn already")]
+    ConsentWithdrawn,
+    /// A consent signature (or withdrawal) that does not hold (name, date or confirmation).
     #[error("the signature cannot be accepted: {0}")]
     SignatureInvalid(kap_domain::FieldErrors),
     /// The patient already has an active schedule for this questionnaire.

@@ -149,7 +149,8 @@ async fn open_screening(tx: &mut Tx, clinic_id: Uuid, screening_id: Uuid) -> Res
 }
 
 impl Store {
-    /// Sends the patient a link to fill in their own history for an open screening.
+    /// Sends the patient a link to fill in their own history for an open screening; an earlier
+    /// link still open for it ends (what was saved through it stays).
     pub async fn create_history_link(
         &self,
         actor: &Actor,
@@ -161,6 +162,23 @@ impl Store {
         let token = random_hex(24);
         let id = new_id();
         let t = now();
+        // A new link replaces any still open for this screening: those end now, and their
+        // messages no longer hold a usable link.
+        exec!(
+            tx(a.tx()),
+            "UPDATE outbox SET sealed_token = NULL WHERE history_link_id IN
+               (SELECT id FROM history_link WHERE screening_id = $1 AND used_at IS NULL
+                  AND expires_at > $2)",
+            l.screening_id,
+            t
+        );
+        exec!(
+            tx(a.tx()),
+            "UPDATE history_link SET expires_at = $1
+             WHERE screening_id = $2 AND used_at IS NULL AND expires_at > $1",
+            t,
+            l.screening_id
+        );
         exec!(
             tx(a.tx()),
             "INSERT INTO history_link (id, clinic_id, patient_id, screening_id, token_hash,

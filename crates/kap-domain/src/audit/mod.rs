@@ -63,6 +63,7 @@ crate::code::coded_enum! {
         ConsentLinkCreated = "consent.link" / "Consent link created",
         ConsentLinkOpened = "consent.open" / "Consent link opened",
         ConsentSigned = "consent.sign" / "Consent signed",
+        ConsentWithdrawn = "consent.withdraw" / "Consent withdrawal recorded",
         ConsentsRead = "consent.read" / "Consents read",
         RemsRecorded = "consent.rems" / "REMS enrolment recorded",
     }

@@ -1,7 +1,8 @@
 -- Informed consent: each clinic's consent documents per route as versions (a changed text is a
 -- new version; versions are never changed or deleted); consent links sent to patients
 -- (single-use, expiring; only the token's hash is kept); signed consents — through a link, or
--- in clinic before a witness — never changed or deleted; and the esketamine REMS patient
+-- in clinic before a witness — never changed or deleted, and their withdrawals; and the
+-- esketamine REMS patient
 -- enrolment as a dated history. The outbox learns to carry consent links.
 
 CREATE TABLE consent_document (
@@ -57,6 +58,21 @@ BEGIN RAISE EXCEPTION 'a signed consent is never changed or deleted'; END $$;
 CREATE TRIGGER consent_no_update BEFORE UPDATE ON consent
 FOR EACH ROW EXECUTE FUNCTION consent_never_changed();
 CREATE TRIGGER consent_no_delete BEFORE DELETE ON consent
+FOR EACH ROW EXECUTE FUNCTION consent_never_changed();
+
+-- A patient's withdrawal of a signed consent: a record beside the signature, never an edit
+-- of it; a new signature later consents again.
+CREATE TABLE consent_withdrawal (
+    consent_id UUID PRIMARY KEY NOT NULL REFERENCES consent(id),
+    withdrawn_on DATE NOT NULL,
+    reason TEXT NOT NULL,
+    recorded_by UUID REFERENCES staff_user(id),
+    recorded_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TRIGGER consent_withdrawal_no_update BEFORE UPDATE ON consent_withdrawal
+FOR EACH ROW EXECUTE FUNCTION consent_never_changed();
+CREATE TRIGGER consent_withdrawal_no_delete BEFORE DELETE ON consent_withdrawal
 FOR EACH ROW EXECUTE FUNCTION consent_never_changed();
 
 CREATE TABLE rems_enrolment (

@@ -277,6 +277,45 @@ both_backends!(
         );
         assert_eq!(rec.consents[0].version, 2);
 
+        // A withdrawal: once, beside the signature, never changed.
+        let cid = rec.consents[0].id;
+        let w = kap_domain::consent::WithdrawalForm {
+            withdrawn_on: &date,
+            reason: "Told the nurse in person.",
+        };
+        store
+            .withdraw_consent(&nurse, clinic, cid, &w, today())
+            .await
+            .expect("withdrawn");
+        assert!(matches!(
+            store
+                .withdraw_consent(&nurse, clinic, cid, &w, today())
+                .await,
+            Err(StoreError::Conflict(Conflict::ConsentWithdrawn))
+        ));
+        let rec = store.consent_record(&nurse, clinic, patient).await.unwrap();
+        assert_eq!(
+            rec.consents[0]
+                .withdrawn
+                .as_ref()
+                .map(|w| w.reason.as_str()),
+            Some("Told the nurse in person.")
+        );
+        assert!(matches!(
+            ConsentState::of(Route::EsketamineNasal, Some(2), &rec.consents),
+            ConsentState::Withdrawn(_)
+        ));
+        assert!(
+            rows(&store.db, "UPDATE consent_withdrawal SET reason = 'x'")
+                .await
+                .is_err()
+        );
+        assert!(
+            rows(&store.db, "DELETE FROM consent_withdrawal")
+                .await
+                .is_err()
+        );
+
         // REMS enrolment: a history, newest first.
         for (status, on) in [("pending", "2026-01-05"), ("enrolled", "2026-01-07")] {
             let r = RemsForm {

@@ -28,8 +28,10 @@ pub struct ConsentInfo {
     pub route: String,
     pub version: i32,
     pub title: String,
-    /// Whether this is a signature of the route's current version.
+    /// Whether this is a signature of the route's current version, not withdrawn.
     pub current: bool,
+    /// When the patient withdrew this consent, if they did.
+    pub withdrawn_on: Option<chrono::NaiveDate>,
     pub signed_on: chrono::NaiveDate,
     /// `link` (by the patient through a link) or `in_clinic` (before a witness).
     pub method: String,
@@ -65,9 +67,11 @@ pub(super) async fn consents(
             .consents
             .into_iter()
             .map(|c| ConsentInfo {
-                current: current
-                    .iter()
-                    .any(|d| d.route == c.route && d.version <= c.version),
+                current: c.withdrawn.is_none()
+                    && current
+                        .iter()
+                        .any(|d| d.route == c.route && d.version <= c.version),
+                withdrawn_on: c.withdrawn.as_ref().map(|w| w.withdrawn_on),
                 id: c.id,
                 document_id: c.document_id,
                 route: c.route.as_str().to_owned(),

@@ -41,6 +41,17 @@ impl Panel<'_> {
     fn rems_error(&self, field: &str) -> Option<String> {
         self.returned.error(REMS, None, field)
     }
+    fn withdraw_open(&self, consent: &Uuid) -> bool {
+        self.returned.is(super::staff::WITHDRAW, Some(*consent))
+    }
+    fn withdraw_value(&self, consent: &Uuid, field: &str, default: &str) -> String {
+        self.returned
+            .value(super::staff::WITHDRAW, Some(*consent), field, default)
+    }
+    fn withdraw_error(&self, consent: &Uuid, field: &str) -> Option<String> {
+        self.returned
+            .error(super::staff::WITHDRAW, Some(*consent), field)
+    }
     fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         self.tz.format(t)
     }

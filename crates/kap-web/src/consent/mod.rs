@@ -56,6 +56,11 @@ pub fn router() -> Routes {
             Needs(RecordConsent),
             staff::rems,
         )
+        .post(
+            "/consents/{consent}/withdraw",
+            Needs(RecordConsent),
+            staff::withdraw,
+        )
         .get("/c/{token}", Public, patient::show)
         .post("/c/{token}", Public, patient::sign)
         .get("/c/{token}/done", Public, patient::done)

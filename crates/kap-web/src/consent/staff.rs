@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
-use kap_domain::consent::{ConsentDocument, RemsForm, SignatureForm};
+use kap_domain::consent::{ConsentDocument, RemsForm, SignatureForm, WithdrawalForm};
 use kap_domain::screening::Route;
 use kap_store::consent::NewConsentLink;
 use kap_store::{Conflict, StoreError};
@@ -22,6 +22,8 @@ use uuid::Uuid;
 
 /// The chart's REMS form, as [`Returned`] names it.
 pub(super) const REMS: &str = "rems";
+/// The chart's withdrawal form (one per consent), as [`Returned`] names it.
+pub(super) const WITHDRAW: &str = "withdraw";
 
 type Fields = Vec<(String, String)>;
 
@@ -247,6 +249,43 @@ pub(super) async fn rems(
             )
             .await
         }
+    }
+}
+
+pub(super) async fn withdraw(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(consent): Path<String>,
+    CsrfForm(f): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    let consent = parse_id(&consent)?;
+    let form = WithdrawalForm {
+        withdrawn_on: &get(&f, "withdrawn_on"),
+        reason: &get(&f, "reason"),
+    };
+    let today = staff.tz.date(&kap_store::now());
+    let r = st
+        .store
+        .withdraw_consent(&staff.actor(), staff.clinic_id(), consent, &form, today)
+        .await;
+    match r {
+        Ok(patient) => Ok(see_other(&format!(
+            "/patients/{patient}?notice=consent-withdrawn#consent"
+        ))),
+        Err(StoreError::Conflict(Conflict::SignatureInvalid(errors))) => {
+            let patient = st.store.consent_patient(staff.clinic_id(), consent).await?;
+            let returned = Returned::form(WITHDRAW, f, errors).about(consent);
+            crate::patients::pages::chart_page(
+                &st,
+                &staff,
+                patient,
+                None,
+                returned,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -78,6 +78,7 @@ pub fn conflict_words(c: &Conflict) -> String {
         Conflict::ConsentDocumentOutdated => {
             "A newer version of this consent document has been published: read the current version with the patient and sign that.".into()
         }
+        Conflict::ConsentWithdrawn => "This consent's withdrawal is already on record.".into(),
         Conflict::SignatureInvalid(e) => {
             let words: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
             words.join(" ")

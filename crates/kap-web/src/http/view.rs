@@ -156,6 +156,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
             "History link created. It is in the outbox (sent by email where configured)."
         }
         "consent-signed" => "The consent is signed and on record.",
+        "consent-withdrawn" => "The withdrawal is on record. The signed consent is kept beside it.",
         "consent-published" => "The new version is published. Patients sign it from now on.",
         "rems-recorded" => "REMS enrolment recorded.",
         "two-factor-off" => "Two-factor sign-in is off.",

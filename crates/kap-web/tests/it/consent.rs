@@ -342,3 +342,124 @@ async fn a_spent_or_unknown_consent_link_shows_crisis_help() {
         .await;
     assert_eq!(r.status, StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn a_withdrawal_is_recorded_beside_the_signature_and_signing_again_consents_again() {
+    let app = TestApp::new().await;
+    let admin = app.browser(Role::Admin).await;
+    let nurse = app.browser(Role::Nurse).await;
+    let coord = app.browser(Role::Coordinator).await;
+    let patient = app.patient("Ana Ruiz").await;
+    publish(&app, &admin, "iv", "IV consent").await;
+    let sign = || async {
+        let page = app
+            .get(
+                &format!("/patients/{patient}/consent/sign?route=iv"),
+                Some(&nurse),
+            )
+            .await;
+        let at = page
+            .body
+            .find("name=\"document\" value=\"")
+            .expect("document")
+            + 23;
+        let doc = page.body[at..at + 36].to_owned();
+        let r = app
+            .post(
+                &format!("/patients/{patient}/consent/sign"),
+                &nurse,
+                &[
+                    ("document", &doc),
+                    ("typed_name", "Ana Ruiz"),
+                    ("signed_on", &today()),
+                    ("understood", "yes"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    };
+    sign().await;
+    let chart = app.get(&format!("/patients/{patient}"), Some(&nurse)).await;
+    let at = chart
+        .body
+        .find("action=\"/consents/")
+        .expect("withdraw form")
+        + 18;
+    let consent = chart.body[at..at + 36].to_owned();
+    let path = format!("/consents/{consent}/withdraw");
+    // Coordinators cannot record it; a note is required; the date cannot precede signing.
+    let r = app
+        .post(
+            &path,
+            &coord,
+            &[("withdrawn_on", &today()), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .post(
+            &path,
+            &nurse,
+            &[("withdrawn_on", "2001-01-01"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("a withdrawal cannot come before it"));
+    assert!(r.body.contains("Write what the patient said"));
+    assert!(r.body.contains("value=\"2001-01-01\""));
+    let r = app
+        .post(
+            &path,
+            &nurse,
+            &[
+                ("withdrawn_on", &today()),
+                ("reason", "Phoned: wants to stop before the first session."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let chart = app.get(&format!("/patients/{patient}"), Some(&coord)).await;
+    assert!(chart.body.contains("Withdrawn"));
+    assert!(
+        chart
+            .body
+            .contains("Phoned: wants to stop before the first session.")
+    );
+    assert!(chart.body.contains("Send a consent link"));
+    // Once only.
+    let r = app
+        .post(
+            &path,
+            &nurse,
+            &[("withdrawn_on", &today()), ("reason", "again")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let token = app.api_token(Role::Nurse).await;
+    let j = app
+        .api(
+            "GET",
+            &format!("/api/v1/patients/{patient}/consents"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(j["consents"][0]["current"], false);
+    assert_eq!(j["consents"][0]["withdrawn_on"], today());
+    // Signing again consents again; the withdrawn signature stays on record.
+    sign().await;
+    let j = app
+        .api(
+            "GET",
+            &format!("/api/v1/patients/{patient}/consents"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(j["consents"].as_array().unwrap().len(), 2);
+    assert_eq!(j["consents"][0]["current"], true);
+    let chart = app.get(&format!("/patients/{patient}"), Some(&nurse)).await;
+    assert!(chart.body.contains("Consented"));
+}

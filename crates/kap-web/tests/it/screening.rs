@@ -582,6 +582,21 @@ async fn the_patient_fills_in_their_history_and_a_nurse_confirms_it() {
     let page = app.get(&path, Some(&nurse)).await;
     assert!(page.body.contains("Confirmed "));
     assert!(page.body.contains("Mark reviewed"));
+    // A new link ends the one before it (answers saved stay).
+    let r = app.post(&format!("{path}/history-link"), &nurse, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let second = history_token(&app).await;
+    let r = app.post(&format!("{path}/history-link"), &nurse, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/h/{second}"), None).await.status,
+        StatusCode::GONE
+    );
+    let third = history_token(&app).await;
+    assert_eq!(
+        app.get(&format!("/h/{third}"), None).await.status,
+        StatusCode::OK
+    );
     // Therapists read but cannot confirm.
     let therapist = app.browser(Role::Therapist).await;
     let r = app
