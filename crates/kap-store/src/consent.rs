@@ -273,11 +273,25 @@ impl Store {
         .collect()
     }
 
-    /// The current version for each route the clinic has a document for.
+    /// The current version for each route the clinic has a document for (read on every chart
+    /// view: only the newest version of each route is fetched).
     pub async fn current_consent_documents(&self, clinic_id: Uuid) -> Result<Vec<ConsentDocument>> {
-        let mut docs = self.consent_documents(clinic_id).await?;
-        docs.dedup_by_key(|d| d.route);
-        Ok(docs)
+        let sql = format!(
+            "SELECT {DOC_COLS} FROM consent_document d
+             LEFT JOIN staff_user u ON u.id = d.published_by
+             WHERE d.clinic_id = $1 AND d.version = (SELECT MAX(x.version)
+                FROM consent_document x WHERE x.clinic_id = d.clinic_id AND x.route = d.route)
+             ORDER BY d.route"
+        );
+        fetch_all!(
+            db(&self.db),
+            DocumentRow,
+            sqlx::AssertSqlSafe(sql),
+            clinic_id
+        )
+        .into_iter()
+        .map(ConsentDocument::try_from)
+        .collect()
     }
 
     /// One version of one of the clinic's documents.

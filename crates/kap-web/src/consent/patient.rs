@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::http::auth::ClientAddr;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::see_other;
+use crate::http::extract::{field, see_other};
 use crate::http::view::{Shell, render};
 use crate::public::{gone_page, well_formed};
 use askama::Template;
@@ -131,14 +131,9 @@ pub(super) async fn sign(
         LinkPage::Done => return Ok(see_other(&done_url(&token))),
         LinkPage::Form => {}
     }
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(x, _)| x == k)
-            .map_or(String::new(), |(_, v)| v.clone())
-    };
-    let (typed_name, signed_on) = (get("typed_name"), get("signed_on"));
-    let understood = get("understood") == "yes";
+    let typed_name = field(&fields, "typed_name").to_owned();
+    let signed_on = field(&fields, "signed_on").to_owned();
+    let understood = field(&fields, "understood") == "yes";
     let clinic = st.store.clinic(link.clinic_id).await?;
     let today = clinic
         .time_zone

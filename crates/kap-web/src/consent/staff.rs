@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::{AppError, AppResult, conflict_words};
-use crate::http::extract::{parse_id, see_other};
+use crate::http::extract::{Fields, field, parse_id, see_other};
 use crate::http::sections::Returned;
 use crate::http::view::{Shell, render};
 use askama::Template;
@@ -25,14 +25,6 @@ pub(super) const REMS: &str = "rems";
 /// The chart's withdrawal form (one per consent), as [`Returned`] names it.
 pub(super) const WITHDRAW: &str = "withdraw";
 
-type Fields = Vec<(String, String)>;
-
-fn get(f: &Fields, key: &str) -> String {
-    f.iter()
-        .find(|(k, _)| k == key)
-        .map_or(String::new(), |(_, v)| v.trim().to_owned())
-}
-
 fn route_of(code: &str) -> AppResult<Route> {
     Route::from_code(code).ok_or_else(|| {
         AppError::Invalid(FieldErrors::single(
@@ -49,7 +41,7 @@ pub(super) async fn send_link(
     CsrfForm(f): CsrfForm<Fields>,
 ) -> AppResult<Response> {
     let patient = parse_id(&patient)?;
-    let route = route_of(&get(&f, "route"))?;
+    let route = route_of(field(&f, "route"))?;
     let settings = st.store.measurement_settings(staff.clinic_id()).await?;
     st.store
         .create_consent_link(
@@ -169,13 +161,16 @@ pub(super) async fn sign(
     CsrfForm(f): CsrfForm<Fields>,
 ) -> AppResult<Response> {
     let patient = parse_id(&patient)?;
-    let document = parse_id(&get(&f, "document"))?;
+    let document = parse_id(field(&f, "document"))?;
     let doc = st
         .store
         .consent_document(staff.clinic_id(), document)
         .await?;
-    let (typed_name, signed_on) = (get(&f, "typed_name"), get(&f, "signed_on"));
-    let understood = get(&f, "understood") == "yes";
+    let (typed_name, signed_on) = (
+        field(&f, "typed_name").to_owned(),
+        field(&f, "signed_on").to_owned(),
+    );
+    let understood = field(&f, "understood") == "yes";
     let form = SignatureForm {
         typed_name: &typed_name,
         signed_on: &signed_on,
@@ -224,9 +219,9 @@ pub(super) async fn rems(
     let patient = parse_id(&patient)?;
     let today = staff.tz.date(&kap_store::now());
     let parsed = RemsForm {
-        status: &get(&f, "status"),
-        on: &get(&f, "on"),
-        reference: &get(&f, "reference"),
+        status: field(&f, "status"),
+        on: field(&f, "on"),
+        reference: field(&f, "reference"),
     }
     .parse(today);
     match parsed {
@@ -260,8 +255,8 @@ pub(super) async fn withdraw(
 ) -> AppResult<Response> {
     let consent = parse_id(&consent)?;
     let form = WithdrawalForm {
-        withdrawn_on: &get(&f, "withdrawn_on"),
-        reason: &get(&f, "reason"),
+        withdrawn_on: field(&f, "withdrawn_on"),
+        reason: field(&f, "reason"),
     };
     let today = staff.tz.date(&kap_store::now());
     let r = st

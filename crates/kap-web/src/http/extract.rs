@@ -20,6 +20,16 @@ pub fn opt_id(s: &Option<String>) -> Option<Uuid> {
 }
 
 /// A 303 redirect (the browser follows with GET), the answer to every successful form.
+/// A form posted as name/value pairs (repeated names kept, order kept).
+pub type Fields = Vec<(String, String)>;
+
+/// The first value posted under `key`, trimmed; empty when absent.
+pub fn field<'a>(f: &'a [(String, String)], key: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.trim())
+}
+
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

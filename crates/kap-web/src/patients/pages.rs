@@ -214,16 +214,16 @@ struct ChartPage {
     sections: String,
 }
 
-struct MeasurementRow {
-    when: String,
-    weight: String,
-    height: String,
-    bmi: String,
-    by: String,
+pub(crate) struct MeasurementRow {
+    pub when: String,
+    pub weight: String,
+    pub height: String,
+    pub bmi: String,
+    pub by: String,
 }
 
-/// Weight and height rows, each with a BMI where a height is known.
-fn measurement_rows(ms: &[BodyMeasurementRecord], tz: TimeZone) -> Vec<MeasurementRow> {
+/// Weight and height rows, newest first, each with a BMI where a height is known.
+pub(crate) fn measurement_rows(ms: &[BodyMeasurementRecord], tz: TimeZone) -> Vec<MeasurementRow> {
     ms.iter()
         .zip(bmi_series(ms))
         .map(|(m, bmi)| MeasurementRow {

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
 use crate::http::error::AppResult;
-use crate::http::extract::{Empty, parse_id, see_other};
+use crate::http::extract::{Empty, Fields, field, parse_id, see_other};
 use crate::http::sections::Returned;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,14 +24,6 @@ use kap_domain::screening::record::VitalsForm;
 use kap_store::{Conflict, StoreError};
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-type Fields = Vec<(String, String)>;
-
-fn get<'a>(f: &'a Fields, key: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.trim())
-}
 
 fn done(id: Uuid, anchor: &str) -> Response {
     see_other(&format!("/screenings/{id}?notice=saved#{anchor}"))
@@ -80,7 +72,7 @@ pub(super) async fn episode(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let mut e = FieldErrors::new();
-    let months = match get(&f, "episode_months") {
+    let months = match field(&f, "episode_months") {
         "" => None,
         t => match t.parse::<u16>() {
             Ok(m) if m <= 600 => Some(m),
@@ -93,7 +85,7 @@ pub(super) async fn episode(
             }
         },
     };
-    let severity = match get(&f, "severity") {
+    let severity = match field(&f, "severity") {
         "" => None,
         t => {
             let s = EpisodeSeverity::from_code(t);
@@ -106,14 +98,10 @@ pub(super) async fn episode(
     if !e.is_empty() {
         return back(&st, &staff, id, "episode", f, e).await;
     }
-    match st
-        .store
+    st.store
         .save_episode(&staff.actor(), staff.clinic_id(), id, months, severity)
-        .await
-    {
-        Ok(()) => Ok(done(id, "episode")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "episode"))
 }
 
 pub(super) async fn history(
@@ -130,19 +118,19 @@ pub(super) async fn history(
             break;
         }
         rows.push((
-            get(&f, &code).to_owned(),
-            get(&f, &format!("dx_description_{i}")).to_owned(),
+            field(&f, &code).to_owned(),
+            field(&f, &format!("dx_description_{i}")).to_owned(),
         ));
     }
     let form = HistoryForm {
         diagnoses: rows,
-        hospitalisations: get(&f, "hospitalisations").to_owned(),
-        suicide_attempts: get(&f, "suicide_attempts").to_owned(),
-        last_attempt_year: get(&f, "last_attempt_year").to_owned(),
-        allergies: get(&f, "allergies").to_owned(),
-        no_allergies: get(&f, "no_allergies") == "yes",
-        substance_use: get(&f, "substance_use").to_owned(),
-        no_substance_use: get(&f, "no_substance_use") == "yes",
+        hospitalisations: field(&f, "hospitalisations").to_owned(),
+        suicide_attempts: field(&f, "suicide_attempts").to_owned(),
+        last_attempt_year: field(&f, "last_attempt_year").to_owned(),
+        allergies: field(&f, "allergies").to_owned(),
+        no_allergies: field(&f, "no_allergies") == "yes",
+        substance_use: field(&f, "substance_use").to_owned(),
+        no_substance_use: field(&f, "no_substance_use") == "yes",
     };
     let this_year = staff.tz.date(&kap_store::now()).year();
     match form.parse(this_year) {
@@ -166,8 +154,8 @@ pub(super) async fn checklist(
     let mut answers = BTreeMap::new();
     let mut e = FieldErrors::new();
     for c in Condition::ALL {
-        let field = format!("c_{}", c.as_str());
-        match get(&f, &field) {
+        let name = format!("c_{}", c.as_str());
+        match field(&f, &name) {
             "" => {}
             "yes" => {
                 answers.insert(c, true);
@@ -175,20 +163,16 @@ pub(super) async fn checklist(
             "no" => {
                 answers.insert(c, false);
             }
-            _ => e.add(field, format!("Answer yes or no: {}.", c.label())),
+            _ => e.add(name, format!("Answer yes or no: {}.", c.label())),
         }
     }
     if !e.is_empty() {
         return back(&st, &staff, id, "checklist", f, e).await;
     }
-    match st
-        .store
+    st.store
         .save_checklist(&staff.actor(), staff.clinic_id(), id, &answers)
-        .await
-    {
-        Ok(()) => Ok(done(id, "checklist")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "checklist"))
 }
 
 /// A dose in milligrams as typed (decimal point or comma), above 0 and at most 1,000.
@@ -208,9 +192,9 @@ pub(super) async fn medications(
     let mut meds = vec![];
     for i in 0..50 {
         let (name, class, mg) = (
-            get(&f, &format!("med_name_{i}")),
-            get(&f, &format!("med_class_{i}")),
-            get(&f, &format!("med_dose_{i}")),
+            field(&f, &format!("med_name_{i}")),
+            field(&f, &format!("med_class_{i}")),
+            field(&f, &format!("med_dose_{i}")),
         );
         if name.is_empty() && class.is_empty() && mg.is_empty() {
             continue;
@@ -251,7 +235,7 @@ pub(super) async fn medications(
             Err(err) => e.add(format!("med_name_{i}"), err.to_string()),
         }
     }
-    let none = get(&f, "no_meds") == "yes";
+    let none = field(&f, "no_meds") == "yes";
     if meds.is_empty() && !none && e.is_empty() {
         e.add(
             "no_meds",
@@ -267,14 +251,10 @@ pub(super) async fn medications(
     if !e.is_empty() {
         return back(&st, &staff, id, "medications", f, e).await;
     }
-    match st
-        .store
+    st.store
         .save_medications(&staff.actor(), staff.clinic_id(), id, &meds)
-        .await
-    {
-        Ok(()) => Ok(done(id, "medications")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "medications"))
 }
 
 pub(super) async fn add_trial(
@@ -285,11 +265,11 @@ pub(super) async fn add_trial(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let mut e = FieldErrors::new();
-    let kind = TrialKind::from_code(get(&f, "kind"));
+    let kind = TrialKind::from_code(field(&f, "kind"));
     if kind.is_none() {
         e.add("kind", "Choose what kind of treatment it was.");
     }
-    let class = match get(&f, "class") {
+    let class = match field(&f, "class") {
         "" => None,
         c => {
             let x = AntidepressantClass::from_code(c);
@@ -305,14 +285,14 @@ pub(super) async fn add_trial(
             "Choose the antidepressant's class (staging counts classes).",
         );
     }
-    let name = match ShortText::parse(get(&f, "name")) {
+    let name = match ShortText::parse(field(&f, "name")) {
         Ok(n) => Some(n.to_string()),
         Err(err) => {
             e.add("name", format!("Name the treatment: {err}"));
             None
         }
     };
-    let weeks = match get(&f, "weeks") {
+    let weeks = match field(&f, "weeks") {
         "" => None,
         t => match t.parse::<u16>() {
             Ok(w) if (1..=520).contains(&w) => Some(w),
@@ -322,12 +302,12 @@ pub(super) async fn add_trial(
             }
         },
     };
-    let adequate = match get(&f, "adequate") {
+    let adequate = match field(&f, "adequate") {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
     };
-    let outcome = TrialOutcome::from_code(get(&f, "outcome"));
+    let outcome = TrialOutcome::from_code(field(&f, "outcome"));
     if outcome.is_none() {
         e.add("outcome", "Choose how the treatment ended.");
     }
@@ -341,16 +321,12 @@ pub(super) async fn add_trial(
         weeks,
         adequate,
         outcome,
-        current_episode: get(&f, "current_episode") == "yes",
+        current_episode: field(&f, "current_episode") == "yes",
     };
-    match st
-        .store
+    st.store
         .add_trial(&staff.actor(), staff.clinic_id(), id, &t)
-        .await
-    {
-        Ok(_) => Ok(done(id, "trials")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "trials"))
 }
 
 pub(super) async fn remove_trial(
@@ -361,14 +337,10 @@ pub(super) async fn remove_trial(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let trial = parse_id(&trial)?;
-    match st
-        .store
+    st.store
         .remove_trial(&staff.actor(), staff.clinic_id(), id, trial)
-        .await
-    {
-        Ok(()) => Ok(done(id, "trials")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "trials"))
 }
 
 pub(super) async fn vitals(
@@ -379,23 +351,19 @@ pub(super) async fn vitals(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let form = VitalsForm {
-        systolic: get(&f, "systolic").into(),
-        diastolic: get(&f, "diastolic").into(),
-        heart_rate: get(&f, "heart_rate").into(),
-        spo2: get(&f, "spo2").into(),
+        systolic: field(&f, "systolic").into(),
+        diastolic: field(&f, "diastolic").into(),
+        heart_rate: field(&f, "heart_rate").into(),
+        spo2: field(&f, "spo2").into(),
     };
     let v = match form.parse() {
         Ok(v) => v,
         Err(e) => return back(&st, &staff, id, "vitals", f, e).await,
     };
-    match st
-        .store
+    st.store
         .save_vitals(&staff.actor(), staff.clinic_id(), id, &v)
-        .await
-    {
-        Ok(()) => Ok(done(id, "vitals")),
-        Err(err) => Err(err.into()),
-    }
+        .await?;
+    Ok(done(id, "vitals"))
 }
 
 /// Where each refusal of a decision is shown on the form.
@@ -439,7 +407,7 @@ pub(super) async fn sign(
             (!v.trim().is_empty()).then(|| (rule.to_owned(), v.trim().to_owned()))
         })
         .collect();
-    let rationale = get(&f, "rationale");
+    let rationale = field(&f, "rationale");
     let mut e = FieldErrors::new();
     if !rationale.is_empty()
         && let Err(err) = Message::parse(rationale)
@@ -447,7 +415,7 @@ pub(super) async fn sign(
         e.add("rationale", err.to_string());
     }
     let draft = Draft {
-        decision: Decision::from_code(get(&f, "decision")),
+        decision: Decision::from_code(field(&f, "decision")),
         rationale: rationale.to_owned(),
         routes,
         justifications,
@@ -481,8 +449,8 @@ pub(super) async fn addendum(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let mut e = FieldErrors::new();
-    let reason = e.check("reason", ShortText::parse(get(&f, "reason")));
-    let body = e.check("body", Message::parse(get(&f, "body")));
+    let reason = e.check("reason", ShortText::parse(field(&f, "reason")));
+    let body = e.check("body", Message::parse(field(&f, "body")));
     let (Some(reason), Some(body), true) = (reason, body, e.is_empty()) else {
         return back(&st, &staff, id, "addendum", f, e).await;
     };

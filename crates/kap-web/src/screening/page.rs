@@ -74,6 +74,8 @@ struct ScreeningPage {
     findings: Vec<FindingRow>,
     missing: Vec<String>,
     conflicts: Vec<String>,
+    /// The latest weight, height and BMI from the chart's measurements.
+    body: Option<crate::patients::pages::MeasurementRow>,
     dx_codes: Vec<(&'static str, &'static str)>,
     most_permissive: Decision,
     resistance: String,
@@ -279,7 +281,7 @@ pub(super) async fn screening_page(
 ) -> AppResult<Response> {
     let clinic = staff.clinic_id();
     let s = st.store.screening(&staff.actor(), clinic, id).await?;
-    let (patient, _) = st
+    let (patient, measurements) = st
         .store
         .patient(&staff.actor(), clinic, s.patient_id)
         .await?;
@@ -354,6 +356,9 @@ pub(super) async fn screening_page(
             findings,
             missing,
             conflicts,
+            body: crate::patients::pages::measurement_rows(&measurements, staff.tz)
+                .into_iter()
+                .next(),
             resistance: r.explain(),
             dx_codes: DEPRESSION_CODES.to_vec(),
             is_trd: r.is_trd(),

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::http::auth::ClientAddr;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::see_other;
+use crate::http::extract::{Fields, field, see_other};
 use crate::http::view::{Shell, render};
 use crate::public::{gone_page, well_formed};
 use askama::Template;
@@ -28,8 +28,6 @@ use std::collections::BTreeMap;
 
 /// Rows offered for medicines and for treatments.
 const ROWS: usize = 6;
-
-type Fields = Vec<(String, String)>;
 
 #[derive(Template)]
 #[template(path = "screening/patient_history.html")]
@@ -258,44 +256,40 @@ pub(super) async fn show(
     page(&st, &token, &link, addr, notice, None).await
 }
 
-fn get(f: &Fields, key: &str) -> String {
-    f.iter()
-        .find(|(k, _)| k == key)
-        .map_or(String::new(), |(_, v)| v.clone())
-}
-
 /// Reads one part's form.
 fn parse_part(part: ReportPart, f: &Fields, this_year: i32) -> Result<PartAnswers, FieldErrors> {
     Ok(match part {
         ReportPart::Conditions => PartAnswers::Conditions(parse_conditions(f)?),
         ReportPart::Medicines => {
-            let rows: Vec<String> = (0..MAX_ROWS).map(|i| get(f, &format!("med_{i}"))).collect();
-            PartAnswers::Medicines(parse_medicines(&rows, get(f, "no_medicines") == "yes")?)
+            let rows: Vec<String> = (0..MAX_ROWS)
+                .map(|i| field(f, &format!("med_{i}")).to_owned())
+                .collect();
+            PartAnswers::Medicines(parse_medicines(&rows, field(f, "no_medicines") == "yes")?)
         }
         ReportPart::Treatments => {
             let rows: Vec<(String, String, String)> = (0..MAX_ROWS)
                 .map(|i| {
                     (
-                        get(f, &format!("tx_name_{i}")),
-                        get(f, &format!("tx_long_{i}")),
-                        get(f, &format!("tx_helped_{i}")),
+                        field(f, &format!("tx_name_{i}")).to_owned(),
+                        field(f, &format!("tx_long_{i}")).to_owned(),
+                        field(f, &format!("tx_helped_{i}")).to_owned(),
                     )
                 })
                 .collect();
-            PartAnswers::Treatments(parse_treatments(&rows, get(f, "no_treatments") == "yes")?)
+            PartAnswers::Treatments(parse_treatments(&rows, field(f, "no_treatments") == "yes")?)
         }
         ReportPart::History => {
             let form = HistoryForm {
                 diagnoses: vec![],
-                hospitalisations: get(f, "hospitalisations"),
-                suicide_attempts: get(f, "suicide_attempts"),
-                last_attempt_year: get(f, "last_attempt_year"),
-                allergies: get(f, "allergies"),
-                no_allergies: get(f, "no_allergies") == "yes",
-                substance_use: get(f, "substance_use"),
-                no_substance_use: get(f, "no_substance_use") == "yes",
+                hospitalisations: field(f, "hospitalisations").to_owned(),
+                suicide_attempts: field(f, "suicide_attempts").to_owned(),
+                last_attempt_year: field(f, "last_attempt_year").to_owned(),
+                allergies: field(f, "allergies").to_owned(),
+                no_allergies: field(f, "no_allergies") == "yes",
+                substance_use: field(f, "substance_use").to_owned(),
+                no_substance_use: field(f, "no_substance_use") == "yes",
             };
-            PartAnswers::History(parse_history(&get(f, "told"), &form, this_year)?)
+            PartAnswers::History(parse_history(field(f, "told"), &form, this_year)?)
         }
     })
 }

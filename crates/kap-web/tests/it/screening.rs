@@ -385,6 +385,21 @@ async fn the_psychiatric_history_is_taken_and_contradictions_are_shown() {
     let path = r.location().to_owned();
     let page = app.get(&path, Some(&nurse)).await;
     assert!(page.body.contains("<option value=\"F33.2\">"));
+    // Weight, height and BMI come from the chart's measurements (weight 0 is refused there).
+    assert!(page.body.contains("Not measured yet."));
+    let m = format!("/patients/{patient}/measurements");
+    let r = app.post(&m, &nurse, &[("weight_kg", "0")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(&m, &nurse, &[("weight_kg", "72.5"), ("height_cm", "170")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app.get(&path, Some(&nurse)).await;
+    assert!(
+        page.body.contains("72.5 kg · 170 cm · BMI 25.0"),
+        "{}",
+        page.body
+    );
     let history = format!("{path}/history");
     // A malformed code and a future year come back as typed, with the reasons.
     let r = app
