@@ -72,10 +72,25 @@ pub enum Action {
     RecordConsent,
     /// Publish new versions of the clinic's consent documents.
     ManageConsentDocuments,
+    /// Read the clinic's treatment protocols (every version).
+    ReadProtocols,
+    /// Add, upload new versions of and retire the clinic's protocols.
+    ManageProtocols,
+    /// The clinic's rooms and dosing chairs.
+    ManageRooms,
+    /// See a patient's treatment courses and their summary.
+    ReadCourse,
+    /// Plan a course from a protocol for an eligible patient, and pause, resume, complete or
+    /// stop it.
+    PlanCourse,
+    /// The calendar: everyone's appointments, by day and week.
+    ReadCalendar,
+    /// Book, reschedule, cancel, check in and mark missed or done an appointment.
+    BookAppointments,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 33] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -102,6 +117,13 @@ impl Action {
         Action::SendConsent,
         Action::RecordConsent,
         Action::ManageConsentDocuments,
+        Action::ReadProtocols,
+        Action::ManageProtocols,
+        Action::ManageRooms,
+        Action::ReadCourse,
+        Action::PlanCourse,
+        Action::ReadCalendar,
+        Action::BookAppointments,
     ];
 }
 
@@ -146,6 +168,17 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::SendConsent, &[P, N, C]),
     (Action::RecordConsent, &[P, N]),
     (Action::ManageConsentDocuments, &[A]),
+    // Protocols are the clinic's rules, read by everyone who plans or gives treatment and
+    // written by administrators. A course (which sessions, when, what dose) is planned by a
+    // prescriber; the whole care team and the coordinator see it. The calendar holds names and
+    // times, not clinical content: coordinators run it with the care team.
+    (Action::ReadProtocols, &[A, P, N, T]),
+    (Action::ManageProtocols, &[A]),
+    (Action::ManageRooms, &[A]),
+    (Action::ReadCourse, &[P, N, T, C]),
+    (Action::PlanCourse, &[P]),
+    (Action::ReadCalendar, &[A, P, N, T, C]),
+    (Action::BookAppointments, &[P, N, T, C]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

@@ -1,7 +1,7 @@
 //! Local time: every time a person reads is in their clinic's time zone, with its abbreviation
 //! (storage and the API keep UTC). A clinic's zone is an IANA name (`America/New_York`).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use std::str::FromStr;
 
 /// A clinic's time zone.
@@ -43,6 +43,34 @@ impl TimeZone {
     /// The calendar date at `t` in this zone.
     pub fn date(self, t: &DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.0).date_naive()
+    }
+
+    /// The wall-clock date and time at `t` in this zone.
+    pub fn local(self, t: &DateTime<Utc>) -> NaiveDateTime {
+        t.with_timezone(&self.0).naive_local()
+    }
+
+    /// "14:05", the wall-clock time at `t`.
+    pub fn hm(self, t: &DateTime<Utc>) -> String {
+        t.with_timezone(&self.0).format("%H:%M").to_string()
+    }
+
+    /// The moment a wall-clock date and time in this zone names. When the clocks go back the
+    /// earlier of the two moments is meant; a time skipped when the clocks go forward names
+    /// none, and the message says so.
+    pub fn at(self, date: NaiveDate, time: NaiveTime) -> Result<DateTime<Utc>, String> {
+        self.0
+            .from_local_datetime(&date.and_time(time))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| {
+                format!(
+                    "{} {} does not exist in {} (the clocks go forward then); choose another time.",
+                    date,
+                    time.format("%H:%M"),
+                    self.name()
+                )
+            })
     }
 }
 

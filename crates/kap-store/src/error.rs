@@ -84,6 +84,40 @@ pub enum Conflict {
     /// The patient already has an active schedule for this questionnaire.
     #[error("an active {0} schedule already exists for this patient")]
     ScheduleExists(&'static str),
+    /// An uploaded protocol file that does not validate (every problem listed).
+    #[error("the protocol file is not valid:\n{0}")]
+    ProtocolFile(kap_domain::protocol::ProtocolErrors),
+    /// A protocol upload whose version is not above the clinic's latest of that protocol.
+    #[error("version {given} of {key} is not newer than the clinic's version {latest}")]
+    ProtocolVersionNotNewer {
+        key: String,
+        given: u32,
+        latest: u32,
+    },
+    /// The protocol was retired: no new courses or versions.
+    #[error("this protocol has been retired")]
+    ProtocolRetired,
+    /// A course is planned on the newest version of a protocol only.
+    #[error("a newer version of this protocol exists; plan the course on it")]
+    ProtocolNotLatest,
+    /// The patient has no signed decision that allows a course on this route.
+    #[error("{0}")]
+    NotEligible(String),
+    /// The protocol's contraindication rules apply to this patient.
+    #[error("this protocol's contraindication rules apply: {}", .0.join("; "))]
+    Contraindicated(Vec<String>),
+    /// Sessions would clash with bookings already made (every clash listed).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Clashes(Vec<kap_domain::course::appointment::Clash>),
+    /// A booking whose parts do not hold (a chair that is not one, a past time, …).
+    #[error("the booking cannot be made: {0}")]
+    BookingInvalid(kap_domain::FieldErrors),
+    /// A course or appointment that cannot take this step now.
+    #[error("{0}")]
+    NotNow(String),
+    /// Two rooms of one clinic with one name.
+    #[error("the clinic already has a room called \"{0}\"")]
+    RoomNameTaken(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -8,11 +8,13 @@
 pub mod account;
 pub mod admin;
 pub mod consent;
+pub mod course;
 pub mod home;
 pub mod http;
 pub mod inquiries;
 pub mod measure;
 pub mod patients;
+pub mod protocol;
 pub mod public;
 pub mod screening;
 
@@ -95,6 +97,8 @@ pub fn routes() -> Routes {
         .merge(measure::router())
         .merge(screening::router())
         .merge(consent::router())
+        .merge(protocol::router())
+        .merge(course::router())
         .merge(admin::router())
         .merge(http::openapi::router())
 }
@@ -111,9 +115,10 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         chart_sections: Arc::new([
             screening::section,
             consent::section,
+            course::section,
             measure::chart::section,
         ]),
-        home_sections: Arc::new([measure::alerts::home_section]),
+        home_sections: Arc::new([measure::alerts::home_section, course::home_section]),
     };
     let (router, _, _) = routes().into_parts();
     router

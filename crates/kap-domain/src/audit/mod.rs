@@ -66,6 +66,16 @@ crate::code::coded_enum! {
         ConsentWithdrawn = "consent.withdraw" / "Consent withdrawal recorded",
         ConsentsRead = "consent.read" / "Consents read",
         RemsRecorded = "consent.rems" / "REMS enrolment recorded",
+        ProtocolUploaded = "protocol.upload" / "Protocol version uploaded",
+        ProtocolRetired = "protocol.retire" / "Protocol retired",
+        RoomChanged = "room.update" / "Room or chair changed",
+        CoursePlanned = "course.plan" / "Treatment course planned",
+        CourseRead = "course.read" / "Treatment course read",
+        CourseStatusChanged = "course.status" / "Treatment course status changed",
+        CalendarRead = "calendar.read" / "Calendar read",
+        AppointmentBooked = "appointment.book" / "Appointment booked",
+        AppointmentChanged = "appointment.update" / "Appointment changed",
+        CalendarFeedIssued = "calendar.feed" / "Calendar feed address issued",
     }
 }
 

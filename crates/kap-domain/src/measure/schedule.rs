@@ -8,6 +8,10 @@ use uuid::Uuid;
 /// Allowed intervals, in days.
 pub const EVERY_DAYS: RangeInclusive<i32> = 1..=365;
 
+/// Hours before an appointment a "before appointment" questionnaire may be sent: one hour to
+/// one week.
+pub const HOURS_BEFORE: RangeInclusive<i32> = 1..=168;
+
 /// A schedule as the chart and the worker see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -18,6 +22,8 @@ pub struct Schedule {
     pub instrument: &'static Instrument,
     pub every_days: Option<i32>,
     pub before_appointment_kind: Option<String>,
+    /// For "before appointment" schedules: sent this many hours before the appointment.
+    pub hours_before: Option<i32>,
     pub next_due_at: Option<DateTime<Utc>>,
     pub active: bool,
     /// Who set it up: links it makes are made in their name.

@@ -23,6 +23,7 @@ struct ScheduleRow {
     instrument: String,
     every_days: Option<i32>,
     before_appointment_kind: Option<String>,
+    hours_before: Option<i32>,
     next_due_at: Option<DateTime<Utc>>,
     active: bool,
     created_by: Option<Uuid>,
@@ -39,6 +40,7 @@ impl TryFrom<ScheduleRow> for Schedule {
             patient_name: r.patient_name,
             every_days: r.every_days,
             before_appointment_kind: r.before_appointment_kind,
+            hours_before: r.hours_before,
             next_due_at: r.next_due_at,
             active: r.active,
             created_by: r.created_by,
@@ -51,7 +53,7 @@ fn schedules(rows: Vec<ScheduleRow>) -> Result<Vec<Schedule>> {
 }
 
 const SCHEDULE_SQL: &str = "SELECT q.id, q.clinic_id, q.patient_id, p.full_name AS patient_name,
-    q.instrument, q.every_days, q.before_appointment_kind, q.next_due_at, q.active, q.created_by
+    q.instrument, q.every_days, q.before_appointment_kind, q.hours_before, q.next_due_at, q.active, q.created_by
     FROM questionnaire_schedule q JOIN patient p ON p.id = q.patient_id";
 
 /// How a due schedule's links are made and delivered.
@@ -77,7 +79,8 @@ impl Store {
             tx(a.tx()),
             i64,
             "SELECT COUNT(*) FROM questionnaire_schedule
-             WHERE patient_id = $1 AND instrument = $2 AND active",
+             WHERE patient_id = $1 AND instrument = $2 AND active
+               AND before_appointment_kind IS NULL",
             patient_id,
             ins.code
         );
@@ -104,6 +107,47 @@ impl Store {
         a.record(
             AuditAction::ScheduleChanged,
             Subject::patient(patient_id).with_detail(format!("add {} schedule {id}", ins.code)),
+        )
+        .await?;
+        a.commit().await?;
+        Ok(id)
+    }
+
+    /// Adds a schedule: send `instrument` `hours_before` hours before each of the patient's
+    /// appointments of `kind`.
+    pub async fn add_schedule_before(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        patient_id: Uuid,
+        ins: &Instrument,
+        kind: kap_domain::protocol::SessionKind,
+        hours_before: i32,
+    ) -> Result<Uuid> {
+        let mut a = self.audited_in(actor, clinic_id).await?;
+        patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
+        let id = new_id();
+        let inserted: Result<u64, sqlx::Error> = crate::db::on!(tx(a.tx()), conn =>
+            sqlx::query("INSERT INTO questionnaire_schedule (id, clinic_id, patient_id, instrument, every_days,
+                before_appointment_kind, hours_before, next_due_at, active, created_by, created_at)
+             VALUES ($1,$2,$3,$4,NULL,$5,$6,NULL,TRUE,$7,$8)")
+                .bind(id).bind(clinic_id).bind(patient_id).bind(ins.code).bind(kind.as_str())
+                .bind(hours_before).bind(actor.staff_id).bind(now())
+                .execute(conn).await.map(|r| r.rows_affected()));
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(Conflict::ScheduleExists(ins.name).into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        a.record(
+            AuditAction::ScheduleChanged,
+            Subject::patient(patient_id).with_detail(format!(
+                "add {} before {} schedule {id}",
+                ins.code,
+                kind.as_str()
+            )),
         )
         .await?;
         a.commit().await?;

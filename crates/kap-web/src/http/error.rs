@@ -86,6 +86,36 @@ pub fn conflict_words(c: &Conflict) -> String {
         Conflict::ScheduleExists(name) => format!(
             "This patient already has an active {name} schedule. Stop it first to change how often it is sent."
         ),
+        Conflict::ProtocolFile(errors) => format!(
+            "The protocol file was not added; nothing changed. Problems: {}",
+            errors.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" · ")
+        ),
+        Conflict::ProtocolVersionNotNewer { key, given, latest } => format!(
+            "The file says version {given} of {key}, but the clinic already has version {latest}. Raise the version number to upload a change."
+        ),
+        Conflict::ProtocolRetired => {
+            "This protocol has been retired: it takes no new versions or courses.".into()
+        }
+        Conflict::ProtocolNotLatest => {
+            "A newer version of this protocol exists: plan the course on the newest version.".into()
+        }
+        Conflict::NotEligible(why) => why.clone(),
+        Conflict::Contraindicated(rules) => format!(
+            "This protocol's contraindication rules apply to this patient: {}. No course was planned.",
+            rules.join("; ")
+        ),
+        Conflict::Clashes(list) => format!(
+            "Nothing was booked: {}.",
+            list.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ),
+        Conflict::BookingInvalid(e) => {
+            let words: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
+            words.join(" ")
+        }
+        Conflict::NotNow(why) => why.clone(),
+        Conflict::RoomNameTaken(name) => {
+            format!("The clinic already has a room called \"{name}\".")
+        }
     }
 }
 

@@ -59,6 +59,8 @@ pub struct NavUser {
     pub inquiries: bool,
     pub admin: bool,
     pub outbox: bool,
+    pub calendar: bool,
+    pub protocols: bool,
 }
 
 /// The frame around every page.
@@ -88,6 +90,8 @@ impl Shell {
                 inquiries: staff.may(Action::ReadInquiry),
                 admin: staff.may(Action::ManageStaff),
                 outbox: staff.may(Action::ReadOutbox),
+                calendar: staff.may(Action::ReadCalendar),
+                protocols: staff.may(Action::ReadProtocols),
             }),
             csrf: staff.csrf_token().to_owned(),
             tz: staff.tz,
@@ -160,6 +164,20 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "consent-published" => "The new version is published. Patients sign it from now on.",
         "rems-recorded" => "REMS enrolment recorded.",
         "two-factor-off" => "Two-factor sign-in is off.",
+        "protocol-uploaded" => {
+            "The protocol version was added. Courses already planned keep their version."
+        }
+        "protocols-installed" => "Kapstone's shipped protocols were added to this clinic.",
+        "protocol-retired" => {
+            "The protocol is retired: no new courses on it. Courses under it go on."
+        }
+        "room-saved" => "Saved.",
+        "course-planned" => "The course is planned and its sessions are on the calendar.",
+        "course-updated" => "The course status was changed.",
+        "appointment-moved" => "The appointment was moved.",
+        "appointment-booked" => "The appointment was booked.",
+        "appointment-updated" => "The appointment was updated.",
+        "feed-issued" => "A new calendar address was made; the old one no longer works.",
         _ => return None,
     })
 }
