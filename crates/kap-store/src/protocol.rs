@@ -132,6 +132,10 @@ impl Store {
             .await?;
             added += 1;
         }
+        if added == 0 {
+            // Nothing new: nothing to write or audit (the transaction is dropped unused).
+            return Ok(0);
+        }
         a.commit().await?;
         Ok(added)
     }

@@ -56,14 +56,15 @@ pub async fn send_pending(
 }
 
 /// Fires every due schedule: its link is made and the schedule moved on, in one transaction
-/// each. Returns how many fired.
+/// each; and sends the links owed before appointments. Returns how many links were made.
 pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<usize> {
     let now = kap_store::now();
     let deliver = LinkDelivery {
         public_url: &web.public_url,
         email_enabled: web.email_enabled,
     };
-    let mut made = 0;
+    // "Before appointment" schedules: one link per appointment, its hours before.
+    let mut made = store.send_before_appointment_links(now, deliver).await?;
     for s in store.due_schedules(now).await? {
         let settings = store.measurement_settings(s.clinic_id).await?;
         if store

@@ -479,3 +479,223 @@ pub fn lay_out(p: &Protocol, plan: &CoursePlan) -> Vec<PlannedSession> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::protocol::{parse, shipped};
+    use proptest::prelude::*;
+
+    fn protocol(key: &str) -> Protocol {
+        shipped()
+            .into_iter()
+            .map(|(f, t)| parse(f, t).expect("shipped protocols parse"))
+            .find(|p| p.key == key)
+            .expect("shipped")
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).expect("date")
+    }
+
+    #[test]
+    fn the_defaults_plan_the_protocol_as_written() {
+        for key in ["iv-ketamine", "esketamine-trd", "im-kap", "sublingual-kap"] {
+            let p = protocol(key);
+            let form = CourseForm::defaults(&p, today());
+            let plan = form.parse(&p, today()).expect(key);
+            let sessions = lay_out(&p, &plan);
+            let dosing = sessions
+                .iter()
+                .filter(|s| s.kind == SessionKind::Dosing)
+                .count();
+            assert_eq!(dosing as u32, p.dosing_sessions(), "{key}");
+            let prep = sessions
+                .iter()
+                .filter(|s| s.kind == SessionKind::Preparation)
+                .count();
+            assert_eq!(prep as u32, p.sessions.preparation.get(), "{key}");
+            assert!(sessions[0].starts.date() >= today(), "{key}");
+            // Every dosing session books the chair for the whole monitoring time.
+            for s in sessions.iter().filter(|s| s.kind == SessionKind::Dosing) {
+                assert_eq!(s.minutes, p.booked_minutes(SessionKind::Dosing));
+            }
+        }
+    }
+
+    #[test]
+    fn esketamine_induction_is_twice_weekly_then_weekly() {
+        let p = protocol("esketamine-trd");
+        let mut form = CourseForm::defaults(&p, today());
+        form.start_date = "2026-11-30".into(); // a Monday
+        form.weekdays = vec!["tue".into(), "fri".into()];
+        let plan = form.parse(&p, today()).expect("plan");
+        let doses: Vec<NaiveDate> = lay_out(&p, &plan)
+            .into_iter()
+            .filter(|s| s.kind == SessionKind::Dosing)
+            .map(|s| s.starts.date())
+            .collect();
+        // Induction: 8 doses in 4 weeks, on Tuesdays and Fridays.
+        assert_eq!(doses.len() as u32, p.dosing_sessions());
+        for d in &doses[..8] {
+            assert!(matches!(d.weekday(), Weekday::Tue | Weekday::Fri), "{d}");
+        }
+        assert!(doses[7] - doses[0] < Duration::days(28));
+        // Then weekly on Tuesdays.
+        for w in doses[8..12].windows(2) {
+            assert_eq!(w[1] - w[0], Duration::days(7));
+        }
+    }
+
+    #[test]
+    fn sessions_on_one_day_follow_each_other() {
+        let p = protocol("esketamine-trd");
+        let mut form = CourseForm::defaults(&p, today());
+        form.integration_after_days = p.sessions.integration_within_days.get().min(3).to_string();
+        form.weekdays = vec!["mon".into(), "thu".into()];
+        let plan = form.parse(&p, today()).expect("plan");
+        let sessions = lay_out(&p, &plan);
+        for w in sessions.windows(2) {
+            assert!(w[1].starts >= w[0].ends() || w[1].starts.date() != w[0].starts.date());
+        }
+    }
+
+    #[test]
+    fn tailoring_mistakes_are_named_field_by_field() {
+        let p = protocol("esketamine-trd");
+        let form = CourseForm {
+            start_date: "2026-11-01".into(),
+            time: "9am".into(),
+            weekdays: vec!["mon".into(), "tue".into(), "someday".into()],
+            preparation: "-1".into(),
+            phase_weeks: vec!["x".into()],
+            follow_ups: "99".into(),
+            integration_after_days: "0".into(),
+            dose: "70".into(),
+        };
+        let e = form.parse(&p, today()).expect_err("refused");
+        for f in [
+            "start_date",
+            "time",
+            "weekdays",
+            "preparation",
+            "phase_weeks_0",
+            "follow_ups",
+            "integration_after_days",
+            "dose",
+        ] {
+            assert!(e.get(f).is_some(), "{f}: {e:?}");
+        }
+        assert!(
+            e.get("dose")
+                .is_some_and(|m| m.contains("56") && m.contains("84"))
+        );
+    }
+
+    #[test]
+    fn dosing_days_closer_than_the_protocol_allows_are_refused() {
+        let p = protocol("esketamine-trd");
+        let min = p.sessions.min_days_between_doses.get();
+        let mut form = CourseForm::defaults(&p, today());
+        form.weekdays = vec!["mon".into(), "tue".into()];
+        let r = form.parse(&p, today());
+        if min > 1 {
+            assert!(r.expect_err("too close").get("weekdays").is_some());
+        }
+        form.weekdays = vec!["mon".into()];
+        assert!(
+            form.parse(&p, today())
+                .expect_err("one day for twice a week")
+                .get("weekdays")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_per_kg_dose_outside_the_limits_is_refused() {
+        let p = protocol("iv-ketamine");
+        assert!(parse_dose(&p.dose, "5").is_err());
+        assert!(parse_dose(&p.dose, "0.0001").is_err());
+        assert!(parse_dose(&p.dose, "abc").is_err());
+        assert_eq!(
+            parse_dose(&p.dose, "0.5"),
+            Ok(PlannedDose::PerKg { ug_per_kg: 500 })
+        );
+        assert_eq!(format_mg_per_kg(500), "0.5");
+        assert_eq!(format_mg_per_kg(750), "0.75");
+        assert_eq!(format_mg_per_kg(1000), "1");
+    }
+
+    fn weekday_sets() -> impl Strategy<Value = Vec<Weekday>> {
+        proptest::sample::subsequence(WEEKDAYS.to_vec(), 1..=7)
+    }
+
+    proptest! {
+        /// Whatever the tailoring the form accepts: the dosing count matches the weeks chosen,
+        /// no two doses are closer than the protocol allows, every-N-weeks phases keep their
+        /// rhythm, and integration follows each dose within the protocol's window.
+        #[test]
+        fn laid_out_courses_keep_the_protocols_rhythm(
+            key in proptest::sample::select(vec!["iv-ketamine", "esketamine-trd", "im-kap", "sublingual-kap"]),
+            days in weekday_sets(),
+            offset in 0i64..60,
+            prep in 0u32..4,
+            extra in proptest::collection::vec(0u32..6, 3),
+            ia in 1u32..8,
+        ) {
+            let p = protocol(key);
+            let mut form = CourseForm::defaults(&p, today());
+            form.start_date = (today() + Duration::days(offset)).to_string();
+            form.weekdays = days.iter().map(|d| weekday_code(*d).to_owned()).collect();
+            form.preparation = prep.to_string();
+            form.integration_after_days = ia.to_string();
+            form.phase_weeks = p.sessions.phase.iter().zip(&extra)
+                .map(|(ph, x)| (ph.weeks.get() + x).to_string()).collect();
+            let Ok(plan) = form.parse(&p, today()) else { return Ok(()); };
+            let sessions = lay_out(&p, &plan);
+            let doses: Vec<&PlannedSession> =
+                sessions.iter().filter(|s| s.kind == SessionKind::Dosing).collect();
+            prop_assert_eq!(doses.len() as u32, dosing_total(&p, &plan.phase_weeks));
+            let gap = i64::from(p.sessions.min_days_between_doses.get());
+            for w in doses.windows(2) {
+                prop_assert!((w[1].starts.date() - w[0].starts.date()).num_days() >= gap);
+            }
+            for ph in &p.sessions.phase {
+                if let Some(k) = &ph.every_weeks {
+                    let mine: Vec<NaiveDate> = doses.iter()
+                        .filter(|s| s.phase.as_deref() == Some(ph.name.as_str()))
+                        .map(|s| s.starts.date()).collect();
+                    for w in mine.windows(2) {
+                        prop_assert_eq!((w[1] - w[0]).num_days(), 7 * i64::from(k.get()));
+                    }
+                }
+                if let Some(n) = &ph.per_week {
+                    let mine: Vec<NaiveDate> = doses.iter()
+                        .filter(|s| s.phase.as_deref() == Some(ph.name.as_str()))
+                        .map(|s| s.starts.date()).collect();
+                    // Never more than n doses in any seven days of the phase.
+                    for (i, d) in mine.iter().enumerate() {
+                        let in_week = mine[i..].iter().take_while(|x| **x - *d < Duration::days(7)).count();
+                        prop_assert!(in_week as u32 <= n.get());
+                    }
+                }
+            }
+            let within = i64::from(p.sessions.integration_within_days.get());
+            let last = doses.last().map(|s| s.starts.date());
+            for s in sessions.iter().filter(|s| s.kind == SessionKind::Integration) {
+                let before = doses.iter().rev().find(|d| d.starts.date() < s.starts.date());
+                prop_assert!(before.is_some_and(|d| (s.starts.date() - d.starts.date()).num_days() <= within));
+            }
+            if let Some(last) = last {
+                prop_assert!(sessions.iter().any(|s| s.kind == SessionKind::Integration && s.starts.date() > last));
+            }
+            // A patient is never booked twice at once.
+            let mut sorted = sessions.clone();
+            sorted.sort_by_key(|s| s.starts);
+            for w in sorted.windows(2) {
+                prop_assert!(w[1].starts >= w[0].ends());
+            }
+        }
+    }
+}

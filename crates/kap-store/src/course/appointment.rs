@@ -517,7 +517,6 @@ impl Store {
     pub async fn send_before_appointment_links(
         &self,
         at: DateTime<Utc>,
-        valid_for: Duration,
         d: LinkDelivery<'_>,
     ) -> Result<usize> {
         let due = fetch_all!(
@@ -542,7 +541,7 @@ impl Store {
                AND a.starts_at > $1 AND a.starts_at <= $2
                AND NOT EXISTS (SELECT 1 FROM appointment_questionnaire x
                                WHERE x.appointment_id = a.id AND x.schedule_id = q.id)
-             ORDER BY a.starts_at LIMIT 500",
+             ORDER BY a.starts_at LIMIT 5000",
             at,
             at + Duration::hours(i64::from(
                 *kap_domain::measure::schedule::HOURS_BEFORE.end()
@@ -557,6 +556,7 @@ impl Store {
                 continue;
             }
             let ins = crate::error::instrument("questionnaire schedule", schedule, &instrument)?;
+            let valid_for = self.measurement_settings(clinic_id).await?.link_valid_for();
             let kind: SessionKind = code(RECORD, appt, "kind", &kind)?;
             let actor = Actor {
                 staff_id: created_by,

@@ -375,6 +375,18 @@ impl Store {
     /// rules and every booking, then stores the course, its sessions and its questionnaire
     /// schedules — all or nothing.
     pub async fn plan_course(&self, actor: &Actor, clinic_id: Uuid, n: &NewCourse) -> Result<Uuid> {
+        self.plan_course_at(actor, clinic_id, n, now()).await
+    }
+
+    /// [`Store::plan_course`] as if it were `at`: for `kapstone demo`, which lays out courses
+    /// that began weeks ago. Everything else is checked as usual.
+    pub async fn plan_course_at(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        n: &NewCourse,
+        at: DateTime<Utc>,
+    ) -> Result<Uuid> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         lock_bookings(a.tx(), clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, n.patient_id).await?;
@@ -386,6 +398,23 @@ impl Store {
             return Err(Conflict::ProtocolNotLatest.into());
         }
         let p = &version.protocol;
+        // One open course at a time: two would book the patient twice over and share one set
+        // of questionnaire schedules.
+        let open = scalar_opt!(
+            tx(a.tx()),
+            String,
+            "SELECT pr.name FROM course c JOIN protocol pr ON pr.id = c.protocol_id
+             WHERE c.patient_id = $1 AND c.clinic_id = $2
+               AND c.status IN ('planned', 'active', 'paused') LIMIT 1",
+            n.patient_id,
+            clinic_id
+        );
+        if let Some(name) = open {
+            return Err(Conflict::NotNow(format!(
+                "The patient already has an open course ({name}): complete or stop it before planning another."
+            ))
+            .into());
+        }
         // The signed decision: the patient's latest screening must allow this route.
         let screening_id = scalar_opt!(
             tx(a.tx()),
@@ -482,7 +511,7 @@ impl Store {
             e.add("room", m);
         }
         // The sessions, in UTC, none in the past.
-        let t = now();
+        let t = at;
         let mut bookings = vec![];
         for s in lay_out(p, &n.plan) {
             let starts = match n.tz.at(s.starts.date(), s.starts.time()) {

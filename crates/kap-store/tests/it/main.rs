@@ -6,6 +6,7 @@
 mod account;
 mod audit;
 mod consent;
+mod course;
 mod inquiry;
 mod measure;
 mod patient;

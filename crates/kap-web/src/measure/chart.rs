@@ -159,6 +159,28 @@ impl ChartPart<'_> {
     fn schedule_error(&self, field: &str) -> Option<String> {
         self.returned.error(SCHEDULE, None, field)
     }
+
+    /// The rhythms a schedule may have: every N days, or before each session of a kind.
+    fn rhythms(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("every", "every N days".to_owned())];
+        out.extend(kap_domain::protocol::SessionKind::ALL.iter().map(|k| {
+            (
+                k.as_str(),
+                format!("before each {} session", k.label().to_lowercase()),
+            )
+        }));
+        out
+    }
+
+    /// "before each dosing session (24 h before)".
+    fn before_words(&self, kind: &str, hours: &Option<i32>) -> String {
+        let label = kap_domain::protocol::SessionKind::from_code(kind)
+            .map_or(kind.to_owned(), |k| k.label().to_lowercase());
+        match hours {
+            Some(h) => format!("before each {label} session ({h} h before)"),
+            None => format!("before each {label} session"),
+        }
+    }
 }
 
 /// The chart's measurement part: a section of the patient's chart.

@@ -13,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kap_domain::FieldErrors;
 use kap_domain::instruments::{Instrument, ResponseContext};
-use kap_domain::measure::schedule::EVERY_DAYS;
+use kap_domain::measure::schedule::{EVERY_DAYS, HOURS_BEFORE};
+use kap_domain::protocol::SessionKind;
 use kap_store::measure::link::NewLink;
 use kap_store::{Conflict, StoreError};
 
@@ -77,6 +78,11 @@ pub(super) struct ScheduleForm {
     instrument: String,
     #[serde(default)]
     every_days: String,
+    /// "every" (every N days, the default) or a session kind (before each such session).
+    #[serde(default)]
+    rhythm: String,
+    #[serde(default)]
+    hours_before: String,
 }
 
 pub(super) async fn add_schedule(
@@ -87,32 +93,53 @@ pub(super) async fn add_schedule(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let ins = sendable(&form.instrument, "scheduled")?;
-    let problem = match form.every_days.trim().parse::<i32>() {
-        Ok(days) if EVERY_DAYS.contains(&days) => {
-            match st
+    let before = match form.rhythm.trim() {
+        "" | "every" => None,
+        k => Some(SessionKind::from_code(k).ok_or_else(|| {
+            AppError::Invalid(FieldErrors::single("rhythm", "Choose when to send it."))
+        })?),
+    };
+    let added = match before {
+        None => match form.every_days.trim().parse::<i32>() {
+            Ok(days) if EVERY_DAYS.contains(&days) => Ok(st
                 .store
                 .add_schedule(&staff.actor(), staff.clinic_id(), id, ins, Some(days))
-                .await
-            {
-                Ok(_) => {
-                    return Ok(see_other(&format!(
-                        "/patients/{id}?notice=saved#questionnaires"
-                    )));
-                }
-                Err(StoreError::Conflict(c @ Conflict::ScheduleExists(_))) => {
-                    FieldErrors::single("instrument", conflict_words(&c))
-                }
-                Err(e) => return Err(e.into()),
-            }
+                .await),
+            _ => Err(FieldErrors::single(
+                "every_days",
+                format!(
+                    "Enter a number of days from {} to {}.",
+                    EVERY_DAYS.start(),
+                    EVERY_DAYS.end()
+                ),
+            )),
+        },
+        Some(kind) => match form.hours_before.trim().parse::<i32>() {
+            Ok(h) if HOURS_BEFORE.contains(&h) => Ok(st
+                .store
+                .add_schedule_before(&staff.actor(), staff.clinic_id(), id, ins, kind, h)
+                .await),
+            _ => Err(FieldErrors::single(
+                "hours_before",
+                format!(
+                    "Enter the hours before the session, from {} to {}.",
+                    HOURS_BEFORE.start(),
+                    HOURS_BEFORE.end()
+                ),
+            )),
+        },
+    };
+    let problem = match added {
+        Ok(Ok(_)) => {
+            return Ok(see_other(&format!(
+                "/patients/{id}?notice=saved#questionnaires"
+            )));
         }
-        _ => FieldErrors::single(
-            "every_days",
-            format!(
-                "Enter a number of days from {} to {}.",
-                EVERY_DAYS.start(),
-                EVERY_DAYS.end()
-            ),
-        ),
+        Ok(Err(StoreError::Conflict(c @ Conflict::ScheduleExists(_)))) => {
+            FieldErrors::single("instrument", conflict_words(&c))
+        }
+        Ok(Err(e)) => return Err(e.into()),
+        Err(e) => e,
     };
     // Back to the chart with the schedule form as typed and the problem beside it.
     let returned = Returned::form(
@@ -120,6 +147,8 @@ pub(super) async fn add_schedule(
         vec![
             ("instrument".into(), form.instrument),
             ("every_days".into(), form.every_days),
+            ("rhythm".into(), form.rhythm),
+            ("hours_before".into(), form.hours_before),
         ],
         problem,
     );

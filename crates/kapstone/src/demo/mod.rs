@@ -4,6 +4,7 @@
 //! Every name, phone number and address is fictional (555-01xx numbers, example.org addresses).
 
 mod consent;
+mod course;
 mod inquiries;
 mod measure;
 mod patients;
@@ -156,6 +157,8 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let mut coordinator = None;
     let mut prescriber = None;
     let mut nurse = None;
+    let mut admin = None;
+    let mut therapist = None;
     for (email, name, role) in staff {
         let new = NewStaff {
             email,
@@ -173,6 +176,12 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         }
         if role == Role::Nurse {
             nurse = Some(id);
+        }
+        if role == Role::Admin {
+            admin = Some(id);
+        }
+        if role == Role::Therapist {
+            therapist = Some(id);
         }
         accounts.push((email.to_owned(), role));
     }
@@ -194,6 +203,19 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let screened = screening::seed(store, clinic.id, &ids, nurse, prescriber).await?;
     let screenings = screened.made;
     let consents = consent::seed(store, clinic.id, &screened, nurse).await?;
+    let courses = course::seed(
+        store,
+        clinic.id,
+        &ids,
+        &course::CourseStaff {
+            admin,
+            prescriber,
+            nurse,
+            therapist,
+        },
+        details.time_zone.unwrap_or(kap_domain::time::TimeZone::UTC),
+    )
+    .await?;
     store.db.analyze().await?;
     tracing::info!(
         patients,
@@ -201,6 +223,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         histories,
         screenings,
         consents,
+        courses,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );

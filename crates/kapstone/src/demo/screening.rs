@@ -43,7 +43,7 @@ fn vitals(systolic: u16, diastolic: u16) -> BaselineVitals {
 }
 
 /// Takes a complete intake: checklist, medications, two failed trials, vitals, episode.
-async fn intake(
+pub(crate) async fn intake(
     store: &Store,
     who: &Actor,
     clinic: Uuid,
@@ -87,11 +87,11 @@ async fn intake(
     Ok(())
 }
 
-fn draft(decision: Decision, rationale: &str, justify: &[(&str, &str)]) -> Draft {
+pub(crate) fn draft(decision: Decision, rationale: &str, justify: &[(&str, &str)]) -> Draft {
     Draft {
         decision: Some(decision),
         rationale: rationale.to_owned(),
-        routes: vec![Route::Iv, Route::EsketamineNasal],
+        routes: Route::ALL.to_vec(),
         justifications: justify
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
