@@ -55,7 +55,7 @@ CREATE TABLE course (
     status_reason TEXT,
     status_changed_at TEXT NOT NULL,
     dose_unit TEXT NOT NULL,
-    dose_amount INTEGER NOT NULL,
+    dose_amount BIGINT NOT NULL,
     start_date TEXT NOT NULL,
     plan TEXT NOT NULL,
     prescriber_id BLOB REFERENCES staff_user(id),

@@ -5,6 +5,7 @@
 mod account;
 mod api;
 mod consent;
+mod course;
 mod first_week;
 mod hardening;
 mod measure;
