@@ -32,6 +32,7 @@ struct ClinicPage {
     rules: Vec<RuleRow>,
     protocol_errors: FieldErrors,
     require_two_factor: bool,
+    calendar_shows_names: bool,
 }
 
 impl ClinicPage {
@@ -163,6 +164,7 @@ async fn clinic_page(st: &AppState, staff: &Staff, s: Shown<'_>) -> AppResult<Re
             values,
             protocol_errors: s.protocol_errors,
             require_two_factor: st.store.requires_two_factor(staff.clinic_id()).await?,
+            calendar_shows_names: st.store.calendar_shows_names(staff.clinic_id()).await?,
         },
         s.status,
     ))

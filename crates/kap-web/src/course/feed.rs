@@ -42,6 +42,24 @@ pub(super) async fn issue(
     ))
 }
 
+/// The clinic's choice whether feeds carry patients' names.
+pub(super) async fn names(
+    State(st): State<AppState>,
+    staff: Staff,
+    CsrfForm(f): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    st.store
+        .set_calendar_shows_names(
+            &staff.actor(),
+            staff.clinic_id(),
+            crate::http::extract::field(&f, "names") == "yes",
+        )
+        .await?;
+    Ok(crate::http::extract::see_other(
+        "/admin/clinic?notice=saved",
+    ))
+}
+
 pub(super) async fn ics(
     State(st): State<AppState>,
     Path(token): Path<String>,

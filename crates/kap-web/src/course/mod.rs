@@ -21,7 +21,7 @@ pub use chart::section;
 use crate::http::Access::{Needs, Public};
 use crate::http::Routes;
 use kap_domain::permission::Action::{
-    BookAppointments, ManageRooms, PlanCourse, ReadCalendar, ReadCourse, ViewHome,
+    BookAppointments, ManageClinic, ManageRooms, PlanCourse, ReadCalendar, ReadCourse, ViewHome,
 };
 use utoipa_axum::routes;
 
@@ -56,6 +56,7 @@ pub fn router() -> Routes {
         .post("/admin/rooms", Needs(ManageRooms), rooms::add)
         .post("/admin/rooms/{id}", Needs(ManageRooms), rooms::toggle)
         .post("/account/calendar-feed", Needs(ReadCalendar), feed::issue)
+        .post("/admin/calendar-names", Needs(ManageClinic), feed::names)
         .get("/feeds/calendar/{token}", Public, feed::ics)
         .api(ReadCourse, routes!(api::courses_of))
         .api(ReadCourse, routes!(api::course))
