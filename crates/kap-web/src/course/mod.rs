@@ -39,6 +39,11 @@ pub fn router() -> Routes {
         )
         .get("/courses/{course}", Needs(ReadCourse), page::show)
         .post("/courses/{course}/status", Needs(PlanCourse), page::status)
+        .post(
+            "/courses/{course}/sessions",
+            Needs(BookAppointments),
+            page::add_session,
+        )
         .get("/calendar", Needs(ReadCalendar), calendar::show)
         .get("/appointments/{id}", Needs(ReadCalendar), appointment::show)
         .post(

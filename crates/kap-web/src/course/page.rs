@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult, conflict_words};
 use crate::http::extract::{Fields, NoticeQuery, field, parse_id, see_other};
 use crate::http::view::{Shell, render};
 use askama::Template;
@@ -16,8 +16,11 @@ use kap_domain::FieldErrors;
 use kap_domain::consent::ConsentState;
 use kap_domain::course::plan::format_mg_per_kg;
 use kap_domain::course::{Appointment, CourseStatus, parse_reason};
+use kap_domain::protocol::SessionKind;
 use kap_domain::protocol::dose::PlannedDose;
 use kap_store::course::CourseDetail;
+use kap_store::course::appointment::NewAppointment;
+use kap_store::{Conflict, StoreError};
 
 #[derive(Template)]
 #[template(path = "course/course.html")]
@@ -26,11 +29,24 @@ struct CoursePage {
     d: CourseDetail,
     consent: Option<String>,
     may_plan: bool,
+    may_book: bool,
     next_steps: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    staff_list: Vec<kap_domain::staff::StaffMember>,
+    rooms: Vec<kap_store::course::Room>,
+    /// The extra-session form as typed (kind, date, time, staff, room).
+    typed: [String; 5],
     errors: FieldErrors,
+    problem: Option<String>,
 }
 
 impl CoursePage {
+    fn kind_is(&self, code: &str) -> bool {
+        self.typed[0] == code
+    }
+    fn chosen(&self, i: usize, id: &uuid::Uuid) -> bool {
+        self.typed.get(i).is_some_and(|t| *t == id.to_string())
+    }
     fn dose(&self) -> String {
         match self.d.course.dose {
             PlannedDose::PerKg { ug_per_kg } => format!("{} mg/kg", format_mg_per_kg(ug_per_kg)),
@@ -52,6 +68,18 @@ async fn page(
     id: uuid::Uuid,
     notice: Option<&str>,
     errors: FieldErrors,
+) -> AppResult<Response> {
+    page_with(st, staff, id, notice, errors, None, Default::default()).await
+}
+
+async fn page_with(
+    st: &AppState,
+    staff: &Staff,
+    id: uuid::Uuid,
+    notice: Option<&str>,
+    errors: FieldErrors,
+    problem: Option<String>,
+    typed: [String; 5],
 ) -> AppResult<Response> {
     let clinic = staff.clinic_id();
     let d = st.store.course(&staff.actor(), clinic, id).await?;
@@ -95,20 +123,51 @@ async fn page(
     .filter(|(s, _, _)| !(d.course.status == CourseStatus::Planned && *s == CourseStatus::Active))
     .map(|(_, label, code)| (code, label))
     .collect();
-    let status = if errors.is_empty() {
+    let status = if errors.is_empty() && problem.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let staff_list = st
+        .store
+        .staff_of_clinic(clinic)
+        .await?
+        .into_iter()
+        .filter(|m| {
+            m.active
+                && matches!(
+                    m.role,
+                    kap_domain::Role::Prescriber
+                        | kap_domain::Role::Nurse
+                        | kap_domain::Role::Therapist
+                )
+        })
+        .collect();
+    let rooms = st
+        .store
+        .rooms(clinic)
+        .await?
+        .into_iter()
+        .filter(|r| r.active)
+        .collect();
     Ok(render(
         &CoursePage {
             shell: Shell::staff(staff, d.course.protocol_title.clone(), "patients")
                 .with_notice(notice),
+            may_book: staff.may(Action::BookAppointments) && d.course.status.is_open(),
             d,
             consent,
             may_plan: staff.may(Action::PlanCourse),
             next_steps,
+            kinds: SessionKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.label()))
+                .collect(),
+            staff_list,
+            rooms,
+            typed,
             errors,
+            problem,
         },
         status,
     ))
@@ -128,6 +187,89 @@ pub(super) async fn show(
         FieldErrors::new(),
     )
     .await
+}
+
+/// Books an extra session of the course (a further integration session, a review).
+pub(super) async fn add_session(
+    State(st): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<Fields>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let typed = [
+        field(&f, "kind").to_owned(),
+        field(&f, "date").to_owned(),
+        field(&f, "time").to_owned(),
+        field(&f, "staff").to_owned(),
+        field(&f, "room").to_owned(),
+    ];
+    let mut e = FieldErrors::new();
+    let kind = SessionKind::from_code(&typed[0]);
+    if kind.is_none() {
+        e.add("kind", "Choose the kind of session.");
+    }
+    let date = chrono::NaiveDate::parse_from_str(&typed[1], "%Y-%m-%d")
+        .map_err(|_| e.add("date", "Give the date as YYYY-MM-DD."))
+        .ok();
+    let time = chrono::NaiveTime::parse_from_str(&typed[2], "%H:%M")
+        .map_err(|_| e.add("time", "Give the time as HH:MM."))
+        .ok();
+    let starts = match (date, time) {
+        (Some(d), Some(t)) => staff.tz.at(d, t).map_err(|m| e.add("time", m)).ok(),
+        _ => None,
+    };
+    let (Some(kind), Some(starts_at)) = (kind, starts) else {
+        return page_with(&st, &staff, id, None, e, None, typed).await;
+    };
+    let d = st
+        .store
+        .course(&staff.actor(), staff.clinic_id(), id)
+        .await?;
+    let n = NewAppointment {
+        patient_id: d.course.patient_id,
+        course_id: Some(id),
+        kind,
+        starts_at,
+        minutes: i64::from(d.protocol.protocol.booked_minutes(kind)),
+        staff_id: uuid::Uuid::parse_str(&typed[3]).ok(),
+        room_id: uuid::Uuid::parse_str(&typed[4]).ok(),
+        tz: staff.tz,
+    };
+    match st
+        .store
+        .book_appointment(&staff.actor(), staff.clinic_id(), &n)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/courses/{id}?notice=appointment-booked#sessions"
+        ))),
+        Err(StoreError::Conflict(Conflict::BookingInvalid(e))) => {
+            let mut out = FieldErrors::new();
+            for x in e.iter() {
+                let f = if x.field == "starts_at" {
+                    "date"
+                } else {
+                    x.field.as_str()
+                };
+                out.add(f, x.message.clone());
+            }
+            page_with(&st, &staff, id, None, out, None, typed).await
+        }
+        Err(StoreError::Conflict(c)) => {
+            page_with(
+                &st,
+                &staff,
+                id,
+                None,
+                FieldErrors::new(),
+                Some(conflict_words(&c)),
+                typed,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(super) async fn status(

@@ -556,3 +556,96 @@ async fn the_api_reads_protocols_and_courses_and_moves_appointments() {
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+#[tokio::test]
+async fn a_coordinator_adds_a_session_to_a_course() {
+    let app = TestApp::new().await;
+    let (_, chair, esk) = setup(&app).await;
+    let patient = eligible(&app, "Mia Novak", &[Route::EsketamineNasal]).await;
+    let therapist = app.staff(Role::Therapist).await;
+    let pres = app.staff(Role::Prescriber).await;
+    let a = Actor::staff(pres, kap_domain::audit::ActorKind::Staff, app.clinic, None);
+    let v = app
+        .store
+        .protocol_version(app.clinic, esk)
+        .await
+        .expect("v");
+    let today = Utc::now().date_naive();
+    let mut form = kap_domain::course::CourseForm::defaults(&v.protocol, today);
+    form.start_date = (today + Duration::days(3)).to_string();
+    let plan = form.parse(&v.protocol, today).expect("plan");
+    let course = app
+        .store
+        .plan_course(
+            &a,
+            app.clinic,
+            &kap_store::course::NewCourse {
+                patient_id: patient,
+                protocol_id: esk,
+                plan,
+                therapist_id: therapist,
+                nurse_id: None,
+                chair_id: chair,
+                room_id: None,
+                tz: kap_domain::time::TimeZone::UTC,
+            },
+        )
+        .await
+        .expect("course");
+    let coord = app.browser(Role::Coordinator).await;
+    let before = app
+        .store
+        .course(&Actor::system(), app.clinic, course)
+        .await
+        .expect("course")
+        .appointments
+        .len();
+    let day = (today + Duration::days(200)).to_string();
+    // A dosing session without a chair: refused, the form open as typed.
+    let r = app
+        .post(
+            &format!("/courses/{course}/sessions"),
+            &coord,
+            &[
+                ("kind", "dosing"),
+                ("date", &day),
+                ("time", "10:00"),
+                ("staff", ""),
+                ("room", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("needs a dosing chair"));
+    assert!(r.body.contains(&format!("value=\"{day}\"")));
+    let therapist = therapist.to_string();
+    let r = app
+        .post(
+            &format!("/courses/{course}/sessions"),
+            &coord,
+            &[
+                ("kind", "integration"),
+                ("date", &day),
+                ("time", "10:00"),
+                ("staff", &therapist),
+                ("room", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let after = app
+        .store
+        .course(&Actor::system(), app.clinic, course)
+        .await
+        .expect("course");
+    assert_eq!(after.appointments.len(), before + 1);
+    let added = after.appointments.last().expect("added");
+    assert_eq!(added.kind, kap_domain::protocol::SessionKind::Integration);
+    assert_eq!(
+        added.minutes(),
+        i64::from(
+            v.protocol
+                .booked_minutes(kap_domain::protocol::SessionKind::Integration)
+        )
+    );
+}
