@@ -252,18 +252,18 @@ async fn check_people_and_place(
             "That time has passed; choose a time from now on.",
         );
     }
+    let dosing = kind == SessionKind::Dosing;
+    // At the chair: a nurse or a prescriber; talking sessions: any clinician.
+    let roles: &[Role] = if dosing {
+        &[Role::Nurse, Role::Prescriber]
+    } else {
+        &[Role::Prescriber, Role::Nurse, Role::Therapist]
+    };
     if let Some(s) = staff_id
-        && let Some(m) = staff_with_role(
-            tx,
-            clinic_id,
-            s,
-            &[Role::Prescriber, Role::Nurse, Role::Therapist],
-        )
-        .await?
+        && let Some(m) = staff_with_role(tx, clinic_id, s, roles).await?
     {
         e.add("staff", m);
     }
-    let dosing = kind == SessionKind::Dosing;
     match room_id {
         Some(r) => {
             if let Some(m) = room_for(tx, clinic_id, r, dosing).await? {
@@ -278,6 +278,44 @@ async fn check_people_and_place(
     } else {
         Err(Conflict::BookingInvalid(e).into())
     }
+}
+
+/// A course's dosing session may not come closer to another of its doses than the protocol's
+/// minimum gap (counted in days of the clinic's calendar).
+async fn dose_gap(
+    tx: &mut Tx,
+    clinic_id: Uuid,
+    b: &Booking,
+    moving: Option<Uuid>,
+    tz: TimeZone,
+) -> Result<()> {
+    let (SessionKind::Dosing, Some(course_id)) = (b.kind, b.course_id) else {
+        return Ok(());
+    };
+    let course = load_course(tx, clinic_id, course_id).await?;
+    let version = crate::protocol::load_version(tx, clinic_id, course.protocol_id).await?;
+    let gap = i64::from(version.protocol.sessions.min_days_between_doses.get());
+    let day = tz.date(&b.starts_at);
+    for other in of_course(tx, course_id).await? {
+        if Some(other.id) == moving
+            || other.kind != SessionKind::Dosing
+            || !other.status.holds_time()
+        {
+            continue;
+        }
+        if (tz.date(&other.starts_at) - day).num_days().abs() < gap {
+            return Err(Conflict::BookingInvalid(FieldErrors::single(
+                "starts_at",
+                format!(
+                    "{} is on {}: this protocol needs at least {gap} days between doses.",
+                    other.title(),
+                    tz.format(&other.starts_at)
+                ),
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -328,6 +366,7 @@ impl Store {
         if !found.is_empty() {
             return Err(Conflict::Clashes(found).into());
         }
+        dose_gap(a.tx(), clinic_id, &b, None, n.tz).await?;
         let id = insert_appointment(a.tx(), clinic_id, &b, actor.staff_id).await?;
         a.record(
             AuditAction::AppointmentBooked,
@@ -394,6 +433,7 @@ impl Store {
         if !found.is_empty() {
             return Err(Conflict::Clashes(found).into());
         }
+        dose_gap(a.tx(), clinic_id, &b, Some(id), m.tz).await?;
         exec!(
             tx(a.tx()),
             "UPDATE appointment SET starts_at = $1, ends_at = $2, staff_id = $3, room_id = $4

@@ -105,7 +105,7 @@ pub fn conflict_words(c: &Conflict) -> String {
             rules.join("; ")
         ),
         Conflict::Clashes(list) => format!(
-            "Nothing was booked: {}.",
+            "It would clash: {}.",
             list.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
         ),
         Conflict::BookingInvalid(e) => {

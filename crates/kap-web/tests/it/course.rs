@@ -312,6 +312,37 @@ async fn a_prescriber_previews_and_plans_a_course_and_the_calendar_shows_it() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Nothing was changed"));
     assert!(r.body.contains("clashes with"));
+    // … and onto the second dose's day at a free hour: refused, doses need their gap.
+    let r = app
+        .post(
+            &format!("/appointments/{}/move", first.id),
+            &coord,
+            &[
+                ("date", &day),
+                ("time", "19:00"),
+                ("staff", ""),
+                ("room", &chair),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("days between doses"), "{}", r.body);
+    // A therapist is not the clinician at the chair.
+    let t = app.staff(Role::Therapist).await.to_string();
+    let r = app
+        .post(
+            &format!("/appointments/{}/move", first.id),
+            &coord,
+            &[
+                ("date", &new_day),
+                ("time", "07:00"),
+                ("staff", &t),
+                ("room", &chair),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("nurse or prescriber"), "{}", r.body);
     let moved = app
         .store
         .appointment(&Actor::system(), app.clinic, first.id)
