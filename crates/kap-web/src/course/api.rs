@@ -39,7 +39,9 @@ pub struct CourseOut {
     pub sessions_planned: i64,
     pub sessions_done: i64,
     pub doses_given: i64,
+    /// PHQ-9 at the start (only for roles that read questionnaire answers).
     pub phq9_start: Option<i32>,
+    /// The latest PHQ-9 (only for roles that read questionnaire answers).
     pub phq9_now: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appointments: Option<Vec<AppointmentOut>>,
@@ -80,7 +82,13 @@ fn appointment_out(a: Appointment) -> AppointmentOut {
     }
 }
 
-fn course_out(c: Course, s: CourseSummary, appts: Option<Vec<Appointment>>) -> CourseOut {
+/// A course for the API; scores only for roles that read responses.
+fn course_out(
+    c: Course,
+    s: CourseSummary,
+    appts: Option<Vec<Appointment>>,
+    scores: bool,
+) -> CourseOut {
     CourseOut {
         id: c.id,
         patient_id: c.patient_id,
@@ -97,8 +105,8 @@ fn course_out(c: Course, s: CourseSummary, appts: Option<Vec<Appointment>>) -> C
         sessions_planned: s.sessions_planned,
         sessions_done: s.sessions_done,
         doses_given: s.doses_given,
-        phq9_start: s.score_start,
-        phq9_now: s.score_now,
+        phq9_start: s.score_start.filter(|_| scores),
+        phq9_now: s.score_now.filter(|_| scores),
         appointments: appts.map(|l| l.into_iter().map(appointment_out).collect()),
     }
 }
@@ -116,9 +124,10 @@ pub(super) async fn courses_of(
         .store
         .courses_of(&staff.actor(), staff.clinic_id(), api_id(&id)?)
         .await?;
+    let scores = staff.may(kap_domain::Action::ReadResponses);
     Ok(Json(
         list.into_iter()
-            .map(|(c, s)| course_out(c, s, None))
+            .map(|(c, s)| course_out(c, s, None, scores))
             .collect(),
     ))
 }
@@ -136,7 +145,13 @@ pub(super) async fn course(
         .store
         .course(&staff.actor(), staff.clinic_id(), api_id(&id)?)
         .await?;
-    Ok(Json(course_out(d.course, d.summary, Some(d.appointments))))
+    let scores = staff.may(kap_domain::Action::ReadResponses);
+    Ok(Json(course_out(
+        d.course,
+        d.summary,
+        Some(d.appointments),
+        scores,
+    )))
 }
 
 /// A course to plan, tailored as on the page.

@@ -16,6 +16,8 @@ struct Panel {
     patient_id: Uuid,
     courses: Vec<(Course, CourseSummary)>,
     may_plan: bool,
+    /// Scores are clinical content: only for roles that read responses.
+    show_scores: bool,
     tz: TimeZone,
 }
 
@@ -47,6 +49,7 @@ pub fn section<'a>(
             patient_id: patient,
             courses,
             may_plan: staff.may(Action::PlanCourse),
+            show_scores: staff.may(Action::ReadResponses),
             tz: staff.tz,
         })
         .map(Some)

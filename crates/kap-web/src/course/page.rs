@@ -30,6 +30,8 @@ struct CoursePage {
     consent: Option<String>,
     may_plan: bool,
     may_book: bool,
+    /// Scores are clinical content: only for roles that read responses.
+    show_scores: bool,
     next_steps: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     staff_list: Vec<kap_domain::staff::StaffMember>,
@@ -158,6 +160,7 @@ async fn page_with(
             d,
             consent,
             may_plan: staff.may(Action::PlanCourse),
+            show_scores: staff.may(Action::ReadResponses),
             next_steps,
             kinds: SessionKind::ALL
                 .iter()

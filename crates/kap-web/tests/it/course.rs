@@ -256,6 +256,11 @@ async fn a_prescriber_previews_and_plans_a_course_and_the_calendar_shows_it() {
 
     // The calendar's week of the start shows the patient's sessions.
     let coord = app.browser(Role::Coordinator).await;
+    // Coordinators see the course, not its scores (questionnaire results are clinical).
+    assert!(page.body.contains("PHQ-9 at the start"));
+    let seen = app.get(&format!("/courses/{course}"), Some(&coord)).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!seen.body.contains("PHQ-9"));
     let week = app
         .get(&format!("/calendar?view=week&date={start}"), Some(&coord))
         .await;
