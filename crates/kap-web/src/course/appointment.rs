@@ -12,11 +12,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{NaiveDate, NaiveTime};
 use kap_domain::course::appointment::AppointmentAction;
 use kap_domain::course::{Appointment, AppointmentStatus};
 use kap_domain::staff::StaffMember;
-use kap_domain::{Action, FieldErrors, Role};
+use kap_domain::{Action, FieldErrors};
 use kap_store::course::Room;
 use kap_store::course::appointment::Move;
 use kap_store::{Conflict, StoreError};
@@ -84,6 +83,7 @@ async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let (staff_list, rooms) = super::people_and_places(st, clinic).await?;
     Ok(render(
         &AppointmentPage {
             shell: Shell::staff(staff, a.title(), "calendar").with_notice(notice),
@@ -92,22 +92,8 @@ async fn page(
             time: typed.time,
             staff: typed.staff,
             room: typed.room,
-            staff_list: st
-                .store
-                .staff_of_clinic(clinic)
-                .await?
-                .into_iter()
-                .filter(|m| {
-                    m.active && matches!(m.role, Role::Prescriber | Role::Nurse | Role::Therapist)
-                })
-                .collect(),
-            rooms: st
-                .store
-                .rooms(clinic)
-                .await?
-                .into_iter()
-                .filter(|r| r.active)
-                .collect(),
+            staff_list,
+            rooms,
             a,
             errors,
             problem,
@@ -148,16 +134,7 @@ pub(super) async fn move_it(
         room: field(&f, "room").to_owned(),
     };
     let mut e = FieldErrors::new();
-    let date = NaiveDate::parse_from_str(&typed.date, "%Y-%m-%d")
-        .map_err(|_| e.add("date", "Give the date as YYYY-MM-DD."))
-        .ok();
-    let time = NaiveTime::parse_from_str(&typed.time, "%H:%M")
-        .map_err(|_| e.add("time", "Give the time as HH:MM."))
-        .ok();
-    let starts = match (date, time) {
-        (Some(d), Some(t)) => staff.tz.at(d, t).map_err(|m| e.add("time", m)).ok(),
-        _ => None,
-    };
+    let starts = super::starts_at(&typed.date, &typed.time, staff.tz, &mut e);
     let Some(starts_at) = starts else {
         return page(&st, &staff, id, None, Some(typed), e, None).await;
     };
@@ -176,8 +153,16 @@ pub(super) async fn move_it(
             "/appointments/{id}?notice=appointment-moved"
         ))),
         Err(StoreError::Conflict(Conflict::BookingInvalid(e))) => {
-            let e = rename(e);
-            page(&st, &staff, id, None, Some(typed), e, None).await
+            page(
+                &st,
+                &staff,
+                id,
+                None,
+                Some(typed),
+                super::form_errors(e),
+                None,
+            )
+            .await
         }
         Err(StoreError::Conflict(c)) => {
             page(
@@ -193,20 +178,6 @@ pub(super) async fn move_it(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The store names the start `starts_at`; the form has a date field.
-fn rename(e: FieldErrors) -> FieldErrors {
-    let mut out = FieldErrors::new();
-    for x in e.iter() {
-        let f = if x.field == "starts_at" {
-            "date"
-        } else {
-            x.field.as_str()
-        };
-        out.add(f, x.message.clone());
-    }
-    out
 }
 
 pub(super) async fn status(

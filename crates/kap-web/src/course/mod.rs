@@ -70,3 +70,64 @@ pub fn router() -> Routes {
         .api(BookAppointments, routes!(api::reschedule))
         .api(BookAppointments, routes!(api::book))
 }
+
+/// The clinicians and the rooms in use that a booking form offers.
+async fn people_and_places(
+    st: &crate::AppState,
+    clinic: uuid::Uuid,
+) -> crate::http::error::AppResult<(
+    Vec<kap_domain::staff::StaffMember>,
+    Vec<kap_store::course::Room>,
+)> {
+    use kap_domain::Role;
+    let staff = st
+        .store
+        .staff_of_clinic(clinic)
+        .await?
+        .into_iter()
+        .filter(|m| m.active && matches!(m.role, Role::Prescriber | Role::Nurse | Role::Therapist))
+        .collect();
+    let rooms = st
+        .store
+        .rooms(clinic)
+        .await?
+        .into_iter()
+        .filter(|r| r.active)
+        .collect();
+    Ok((staff, rooms))
+}
+
+/// The moment a booking form's date and time name in the clinic's zone; each problem is added
+/// under its field.
+fn starts_at(
+    date: &str,
+    time: &str,
+    tz: kap_domain::time::TimeZone,
+    e: &mut kap_domain::FieldErrors,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| e.add("date", "Give the date as YYYY-MM-DD."))
+        .ok();
+    let t = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+        .map_err(|_| e.add("time", "Give the time as HH:MM."))
+        .ok();
+    match (d, t) {
+        (Some(d), Some(t)) => tz.at(d, t).map_err(|m| e.add("time", m)).ok(),
+        _ => None,
+    }
+}
+
+/// The store's booking problems under the form's field names (its `starts_at` is the form's
+/// date).
+fn form_errors(e: kap_domain::FieldErrors) -> kap_domain::FieldErrors {
+    let mut out = kap_domain::FieldErrors::new();
+    for x in e.iter() {
+        let f = if x.field == "starts_at" {
+            "date"
+        } else {
+            x.field.as_str()
+        };
+        out.add(f, x.message.clone());
+    }
+    out
+}

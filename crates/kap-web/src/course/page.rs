@@ -130,28 +130,7 @@ async fn page_with(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let staff_list = st
-        .store
-        .staff_of_clinic(clinic)
-        .await?
-        .into_iter()
-        .filter(|m| {
-            m.active
-                && matches!(
-                    m.role,
-                    kap_domain::Role::Prescriber
-                        | kap_domain::Role::Nurse
-                        | kap_domain::Role::Therapist
-                )
-        })
-        .collect();
-    let rooms = st
-        .store
-        .rooms(clinic)
-        .await?
-        .into_iter()
-        .filter(|r| r.active)
-        .collect();
+    let (staff_list, rooms) = super::people_and_places(st, clinic).await?;
     Ok(render(
         &CoursePage {
             shell: Shell::staff(staff, d.course.protocol_title.clone(), "patients")
@@ -212,16 +191,7 @@ pub(super) async fn add_session(
     if kind.is_none() {
         e.add("kind", "Choose the kind of session.");
     }
-    let date = chrono::NaiveDate::parse_from_str(&typed[1], "%Y-%m-%d")
-        .map_err(|_| e.add("date", "Give the date as YYYY-MM-DD."))
-        .ok();
-    let time = chrono::NaiveTime::parse_from_str(&typed[2], "%H:%M")
-        .map_err(|_| e.add("time", "Give the time as HH:MM."))
-        .ok();
-    let starts = match (date, time) {
-        (Some(d), Some(t)) => staff.tz.at(d, t).map_err(|m| e.add("time", m)).ok(),
-        _ => None,
-    };
+    let starts = super::starts_at(&typed[1], &typed[2], staff.tz, &mut e);
     let (Some(kind), Some(starts_at)) = (kind, starts) else {
         return page_with(&st, &staff, id, None, e, None, typed).await;
     };
