@@ -55,6 +55,21 @@ impl TimeZone {
         t.with_timezone(&self.0).format("%H:%M").to_string()
     }
 
+    /// The first moment of a calendar day in this zone (midnight, or — where the clocks skip
+    /// midnight — the first wall-clock time that exists that day).
+    pub fn start_of_day(self, date: NaiveDate) -> DateTime<Utc> {
+        let mut t = NaiveTime::MIN;
+        for _ in 0..48 {
+            if let Ok(at) = self.at(date, t) {
+                return at;
+            }
+            t += chrono::Duration::minutes(30);
+        }
+        // No zone skips a whole day's first 24 hours but one (Samoa, 2011-12-30): that day has
+        // no moment of its own; it starts where the next one does.
+        date.and_time(NaiveTime::MIN).and_utc()
+    }
+
     /// The moment a wall-clock date and time in this zone names. When the clocks go back the
     /// earlier of the two moments is meant; a time skipped when the clocks go forward names
     /// none, and the message says so.
@@ -83,6 +98,20 @@ impl std::fmt::Display for TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_its_first_moment_even_when_the_clocks_skip_midnight() {
+        let ny = TimeZone::parse("America/New_York").expect("zone");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+        assert_eq!(ny.start_of_day(d).to_rfc3339(), "2026-11-27T05:00:00+00:00");
+        // Santiago skips 00:00–01:00 when its clocks go forward (2026-09-06).
+        let cl = TimeZone::parse("America/Santiago").expect("zone");
+        let d = NaiveDate::from_ymd_opt(2026, 9, 6).expect("date");
+        assert_eq!(
+            cl.local(&cl.start_of_day(d)).time(),
+            NaiveTime::from_hms_opt(1, 0, 0).expect("t")
+        );
+    }
 
     #[test]
     fn times_are_shown_in_the_clinics_zone_with_its_abbreviation() {

@@ -11,7 +11,7 @@ use crate::http::view::fragment;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Duration, NaiveTime};
+use chrono::Duration;
 use kap_domain::course::Appointment;
 use kap_domain::course::appointment::BoardColumn;
 use kap_domain::permission::Action;
@@ -48,10 +48,8 @@ impl Board {
 async fn board(st: &AppState, staff: &Staff) -> AppResult<String> {
     let tz = staff.tz;
     let today = tz.date(&kap_store::now());
-    let from = tz
-        .at(today, NaiveTime::MIN)
-        .unwrap_or_else(|_| kap_store::now());
-    let to = from + Duration::hours(24);
+    let from = tz.start_of_day(today);
+    let to = tz.start_of_day(today + Duration::days(1));
     let list = st
         .store
         .calendar(

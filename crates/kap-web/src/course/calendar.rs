@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate};
 use kap_domain::course::Appointment;
 use kap_domain::staff::StaffMember;
 use kap_store::course::Room;
@@ -93,17 +93,10 @@ pub(super) async fn show(
         date
     };
     let n_days = if week { 7 } else { 1 };
-    let at = |d: NaiveDate| {
-        tz.at(d, NaiveTime::MIN).or_else(|_| {
-            tz.at(
-                d,
-                NaiveTime::from_hms_opt(1, 0, 0).unwrap_or(NaiveTime::MIN),
-            )
-        })
-    };
-    let (Ok(from), Ok(to)) = (at(first), at(first + Duration::days(n_days))) else {
-        return Err(crate::http::AppError::NotFound);
-    };
+    let (from, to) = (
+        tz.start_of_day(first),
+        tz.start_of_day(first + Duration::days(n_days)),
+    );
     let staff_id = q.staff.as_deref().and_then(|s| Uuid::parse_str(s).ok());
     let room_id = q.room.as_deref().and_then(|s| Uuid::parse_str(s).ok());
     let list = st

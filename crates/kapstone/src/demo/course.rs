@@ -6,7 +6,7 @@
 
 use super::screening::{draft, intake};
 use anyhow::{Context, Result};
-use chrono::{Datelike, Duration, NaiveTime, Utc};
+use chrono::{Datelike, Duration, Utc};
 use kap_domain::audit::{Actor, ActorKind};
 use kap_domain::course::CourseStatus;
 use kap_domain::course::appointment::AppointmentAction;
@@ -152,9 +152,7 @@ pub async fn seed(
         let course_plan: CoursePlan = form
             .parse(&v.protocol, start)
             .map_err(|e| anyhow::anyhow!("demo course on {}: {e:?}", plan.protocol))?;
-        let at = tz
-            .at(start - Duration::days(1), NaiveTime::MIN)
-            .map_err(anyhow::Error::msg)?;
+        let at = tz.start_of_day(start - Duration::days(1));
         let id = store
             .plan_course_at(
                 &prescriber,
