@@ -124,6 +124,21 @@ pub struct CourseSummary {
 }
 
 impl CourseSummary {
+    /// PHQ-9 at a course's start — the latest total given by the time it was planned, else the
+    /// first after — and now (the latest), from a patient's totals oldest first.
+    pub fn phq9_start_and_now(
+        totals: &[(DateTime<Utc>, i32)],
+        planned_at: DateTime<Utc>,
+    ) -> (Option<i32>, Option<i32>) {
+        let start = totals
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= planned_at)
+            .or_else(|| totals.first())
+            .map(|(_, t)| *t);
+        (start, totals.last().map(|(_, t)| *t))
+    }
+
     /// "−8 (57 %)": the PHQ-9 change since the start, when both are known.
     pub fn change(&self) -> Option<String> {
         let (Some(a), Some(b)) = (self.score_start, self.score_now) else {
@@ -176,6 +191,21 @@ mod tests {
             Ok(Some("moved away".to_owned()))
         );
         assert_eq!(parse_reason(Active, ""), Ok(None));
+    }
+
+    #[test]
+    fn the_start_score_is_the_last_before_planning_else_the_first_after() {
+        let t = |d: i64| DateTime::UNIX_EPOCH + chrono::Duration::days(d);
+        let totals = [(t(1), 20), (t(5), 18), (t(9), 9)];
+        assert_eq!(
+            CourseSummary::phq9_start_and_now(&totals, t(6)),
+            (Some(18), Some(9))
+        );
+        assert_eq!(
+            CourseSummary::phq9_start_and_now(&totals, t(0)),
+            (Some(20), Some(9))
+        );
+        assert_eq!(CourseSummary::phq9_start_and_now(&[], t(0)), (None, None));
     }
 
     #[test]

@@ -227,16 +227,31 @@ pub(crate) async fn load_course(tx: &mut Tx, clinic_id: Uuid, id: Uuid) -> Resul
         .try_into()
 }
 
-async fn summary(tx: &mut Tx, c: &Course) -> Result<CourseSummary> {
+/// A patient's complete PHQ-9 totals, oldest first (read once for all their courses).
+async fn phq9_totals(tx: &mut Tx, patient_id: Uuid) -> Result<Vec<(DateTime<Utc>, i32)>> {
+    Ok(fetch_all!(
+        tx(tx),
+        (DateTime<Utc>, i32),
+        "SELECT answered_at, total FROM questionnaire_response WHERE patient_id = $1
+         AND instrument = 'phq9' AND total IS NOT NULL ORDER BY answered_at",
+        patient_id
+    ))
+}
+
+/// One course's numbers: its sessions by kind and status with the next expected one (one
+/// query), and the PHQ-9 at its start and now from the patient's totals.
+async fn summary(tx: &mut Tx, c: &Course, phq9: &[(DateTime<Utc>, i32)]) -> Result<CourseSummary> {
     let rows = fetch_all!(
         tx(tx),
-        (String, String, i64),
-        "SELECT kind, status, COUNT(*) FROM appointment WHERE course_id = $1
-         GROUP BY kind, status",
-        c.id
+        (String, String, i64, Option<DateTime<Utc>>),
+        "SELECT kind, status, COUNT(*),
+                MIN(CASE WHEN starts_at >= $2 THEN starts_at END)
+         FROM appointment WHERE course_id = $1 GROUP BY kind, status",
+        c.id,
+        now()
     );
     let mut s = CourseSummary::default();
-    for (kind, status, n) in rows {
+    for (kind, status, n, first_ahead) in rows {
         let dosing = kind == SessionKind::Dosing.as_str();
         if status != "cancelled" {
             s.sessions_planned += n;
@@ -253,44 +268,13 @@ async fn summary(tx: &mut Tx, c: &Course) -> Result<CourseSummary> {
         if status == "missed" {
             s.sessions_missed += n;
         }
+        if status == "planned"
+            && let Some(f) = first_ahead
+        {
+            s.next = Some(s.next.map_or(f, |n| n.min(f)));
+        }
     }
-    s.next = scalar_opt!(
-        tx(tx),
-        DateTime<Utc>,
-        "SELECT starts_at FROM appointment WHERE course_id = $1 AND status = 'planned'
-         AND starts_at >= $2 ORDER BY starts_at LIMIT 1",
-        c.id,
-        now()
-    );
-    // PHQ-9 at the start: the latest complete one before the course was planned (else the
-    // first after); now: the latest.
-    s.score_start = scalar_opt!(
-        tx(tx),
-        Option<i32>,
-        "SELECT total FROM questionnaire_response WHERE patient_id = $1 AND instrument = 'phq9'
-         AND total IS NOT NULL AND answered_at <= $2 ORDER BY answered_at DESC LIMIT 1",
-        c.patient_id,
-        c.created_at
-    )
-    .flatten();
-    if s.score_start.is_none() {
-        s.score_start = scalar_opt!(
-            tx(tx),
-            Option<i32>,
-            "SELECT total FROM questionnaire_response WHERE patient_id = $1
-             AND instrument = 'phq9' AND total IS NOT NULL ORDER BY answered_at LIMIT 1",
-            c.patient_id
-        )
-        .flatten();
-    }
-    s.score_now = scalar_opt!(
-        tx(tx),
-        Option<i32>,
-        "SELECT total FROM questionnaire_response WHERE patient_id = $1 AND instrument = 'phq9'
-         AND total IS NOT NULL ORDER BY answered_at DESC LIMIT 1",
-        c.patient_id
-    )
-    .flatten();
+    (s.score_start, s.score_now) = CourseSummary::phq9_start_and_now(phq9, c.created_at);
     Ok(s)
 }
 
@@ -669,9 +653,14 @@ impl Store {
             clinic_id
         );
         let mut out = vec![];
+        let phq9 = if rows.is_empty() {
+            vec![]
+        } else {
+            phq9_totals(a.tx(), patient_id).await?
+        };
         for r in rows {
             let c = Course::try_from(r)?;
-            let s = summary(a.tx(), &c).await?;
+            let s = summary(a.tx(), &c, &phq9).await?;
             out.push((c, s));
         }
         a.record(AuditAction::CourseRead, Subject::patient(patient_id))
@@ -684,7 +673,8 @@ impl Store {
     pub async fn course(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<CourseDetail> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         let course = load_course(a.tx(), clinic_id, id).await?;
-        let summary = summary(a.tx(), &course).await?;
+        let phq9 = phq9_totals(a.tx(), course.patient_id).await?;
+        let summary = summary(a.tx(), &course, &phq9).await?;
         let protocol = crate::protocol::load_version(a.tx(), clinic_id, course.protocol_id).await?;
         let appointments = appointment::of_course(a.tx(), id).await?;
         let events = fetch_all!(
