@@ -1,7 +1,10 @@
-//! Safety alerts: what a clinician must see and act on (a suicide-risk answer today; out-of-range
-//! vitals later). An alert is never deleted; it is acknowledged once, with a note of what was
-//! done, and an open alert left longer than the clinic's escalation time is shown as escalated.
+//! Safety alerts: what a clinician must see and act on — a suicide-risk answer in a
+//! questionnaire, a vital sign beyond the protocol's alert threshold or an adverse event in a
+//! dosing session, later a patient's check-in. Each alert names the record that raised it. An
+//! alert is never deleted; it is acknowledged once, with a note of what was done, and an open
+//! alert left longer than the clinic's escalation time is shown as escalated.
 
+use crate::code::UnknownCode;
 use crate::instruments::{Flag, Severity};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -14,16 +17,131 @@ crate::code::coded_enum! {
     }
 }
 
+crate::code::coded_enum! {
+    /// What an alert is about. The questionnaire kinds are the safety [`Flag`]s under the same
+    /// codes (alerts stored before other kinds existed read back unchanged).
+    pub enum AlertKind as "alert kind" {
+        Phq9SelfHarm = "phq9_self_harm" / "PHQ-9 item 9 positive",
+        AsqPositive = "asq_positive" / "ASQ positive",
+        AsqAcutePositive = "asq_acute_positive" / "ASQ acute positive",
+        Phq9Item9Unanswered = "phq9_item9_unanswered" / "PHQ-9 item 9 not answered",
+        AsqUnanswered = "asq_unanswered" / "ASQ question not answered",
+        /// A vital sign recorded in a dosing session beyond the protocol's alert threshold.
+        VitalOutOfRange = "vital_out_of_range" / "Vital sign out of range",
+        /// An adverse event recorded in a dosing session.
+        AdverseEvent = "adverse_event" / "Adverse event",
+    }
+}
+
+impl From<Flag> for AlertKind {
+    fn from(f: Flag) -> AlertKind {
+        match f {
+            Flag::Phq9SelfHarm => AlertKind::Phq9SelfHarm,
+            Flag::AsqPositive => AlertKind::AsqPositive,
+            Flag::AsqAcutePositive => AlertKind::AsqAcutePositive,
+            Flag::Phq9Item9Unanswered => AlertKind::Phq9Item9Unanswered,
+            Flag::AsqUnanswered => AlertKind::AsqUnanswered,
+        }
+    }
+}
+
+impl AlertKind {
+    /// The questionnaire flag this kind is, if it is one.
+    pub fn flag(self) -> Option<Flag> {
+        match self {
+            AlertKind::Phq9SelfHarm => Some(Flag::Phq9SelfHarm),
+            AlertKind::AsqPositive => Some(Flag::AsqPositive),
+            AlertKind::AsqAcutePositive => Some(Flag::AsqAcutePositive),
+            AlertKind::Phq9Item9Unanswered => Some(Flag::Phq9Item9Unanswered),
+            AlertKind::AsqUnanswered => Some(Flag::AsqUnanswered),
+            AlertKind::VitalOutOfRange | AlertKind::AdverseEvent => None,
+        }
+    }
+}
+
+/// The record that raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertSource {
+    /// A questionnaire response.
+    Response(Uuid),
+    /// A vital signs entry of a dosing session.
+    Vitals(Uuid),
+    /// An adverse event of a dosing session.
+    AdverseEvent(Uuid),
+    /// A patient's check-in.
+    Checkin(Uuid),
+}
+
+impl AlertSource {
+    /// The stored kinds, in the order of the variants.
+    pub const KINDS: [&'static str; 4] = ["response", "vitals", "adverse_event", "checkin"];
+
+    /// The kind as stored (`source_kind`).
+    pub fn kind_str(self) -> &'static str {
+        match self {
+            AlertSource::Response(_) => "response",
+            AlertSource::Vitals(_) => "vitals",
+            AlertSource::AdverseEvent(_) => "adverse_event",
+            AlertSource::Checkin(_) => "checkin",
+        }
+    }
+
+    /// The id of the record (`source_id`).
+    pub fn id(self) -> Uuid {
+        match self {
+            AlertSource::Response(id)
+            | AlertSource::Vitals(id)
+            | AlertSource::AdverseEvent(id)
+            | AlertSource::Checkin(id) => id,
+        }
+    }
+
+    /// The source stored as `kind` and `id`.
+    pub fn parse(kind: &str, id: Uuid) -> Result<AlertSource, UnknownCode> {
+        match kind.trim() {
+            "response" => Ok(AlertSource::Response(id)),
+            "vitals" => Ok(AlertSource::Vitals(id)),
+            "adverse_event" => Ok(AlertSource::AdverseEvent(id)),
+            "checkin" => Ok(AlertSource::Checkin(id)),
+            other => Err(UnknownCode {
+                kind: "alert source",
+                given: other.to_owned(),
+                allowed: Self::KINDS.join(", "),
+            }),
+        }
+    }
+
+    /// The questionnaire response, when a response raised the alert.
+    pub fn response_id(self) -> Option<Uuid> {
+        match self {
+            AlertSource::Response(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// What the record is, for people: "a vital signs entry".
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertSource::Response(_) => "a questionnaire response",
+            AlertSource::Vitals(_) => "a vital signs entry",
+            AlertSource::AdverseEvent(_) => "an adverse event",
+            AlertSource::Checkin(_) => "a check-in",
+        }
+    }
+}
+
 /// A safety alert as the clinic's list and the chart show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
     pub id: Uuid,
     pub patient_id: Uuid,
     pub patient_name: String,
-    pub kind: Flag,
+    pub kind: AlertKind,
     pub severity: Severity,
-    /// The questionnaire response that raised it.
-    pub response_id: Option<Uuid>,
+    /// The record that raised it.
+    pub source: AlertSource,
+    /// The dosing session the source belongs to, if any.
+    pub session_id: Option<Uuid>,
     /// The item that raised it, and the answer given there (none: left unanswered).
     pub item: Option<String>,
     pub answer: Option<i32>,
@@ -40,10 +158,14 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// The answer that raised the alert, in words: "2 — More than half the days", or
-    /// "not answered".
+    /// What raised the alert, in words. For a questionnaire flag, the answer given:
+    /// "2 — More than half the days", or "not answered"; for any other kind, the alert's detail
+    /// (what was recorded).
     pub fn answer_given(&self) -> String {
-        let ins = crate::instruments::by_code(self.kind.instrument_code());
+        let Some(flag) = self.kind.flag() else {
+            return self.detail.clone();
+        };
+        let ins = crate::instruments::by_code(flag.instrument_code());
         let item = self
             .item
             .as_deref()
@@ -58,7 +180,13 @@ impl Alert {
         }
     }
 
-    /// The question it is about: "question 9", or none.
+    /// The question a questionnaire flag is about: "question 9", or none (and none for other
+    /// kinds, whose item is not a question).
+    pub fn question(&self) -> Option<String> {
+        self.kind.flag()?;
+        self.item.as_ref().map(|i| format!("question {i}"))
+    }
+
     /// The `tel:` targets of the patient's and the emergency contact's phones.
     pub fn patient_tel(&self) -> String {
         self.patient_phone
@@ -72,10 +200,6 @@ impl Alert {
             .as_deref()
             .map(crate::person::tel_target)
             .unwrap_or_default()
-    }
-
-    pub fn question(&self) -> Option<String> {
-        self.item.as_ref().map(|i| format!("question {i}"))
     }
 }
 
@@ -122,6 +246,104 @@ mod tests {
             raised,
             raised + Duration::days(2),
             hour
+        ));
+    }
+
+    fn alert(kind: AlertKind, source: AlertSource) -> Alert {
+        Alert {
+            id: Uuid::from_u128(1),
+            patient_id: Uuid::from_u128(2),
+            patient_name: "Ana Lima".into(),
+            kind,
+            severity: Severity::Urgent,
+            source,
+            session_id: None,
+            item: None,
+            answer: None,
+            detail: "Systolic blood pressure 182 mmHg, above the protocol's 180.".into(),
+            status: AlertStatus::Open,
+            raised_at: DateTime::UNIX_EPOCH,
+            acknowledged_at: None,
+            acknowledged_by_name: None,
+            action_note: None,
+            patient_phone: None,
+            emergency_name: None,
+            emergency_phone: None,
+        }
+    }
+
+    #[test]
+    fn every_flag_is_an_alert_kind_under_the_same_code_so_stored_alerts_stay_readable() {
+        for f in Flag::ALL {
+            let k = AlertKind::from(f);
+            assert_eq!(k.as_str(), f.as_str());
+            assert_eq!(k.label(), f.label());
+            assert_eq!(k.flag(), Some(f));
+            assert_eq!(f.as_str().parse::<AlertKind>(), Ok(k));
+        }
+        assert_eq!(AlertKind::VitalOutOfRange.flag(), None);
+        assert_eq!(AlertKind::AdverseEvent.flag(), None);
+        assert_eq!(
+            "vital_out_of_range".parse::<AlertKind>(),
+            Ok(AlertKind::VitalOutOfRange)
+        );
+        assert_eq!(AlertKind::AdverseEvent.label(), "Adverse event");
+        assert_eq!(AlertKind::ALL.len(), Flag::ALL.len() + 2);
+    }
+
+    #[test]
+    fn an_alert_source_round_trips_through_its_stored_kind_and_id() {
+        let id = Uuid::from_u128(7);
+        for s in [
+            AlertSource::Response(id),
+            AlertSource::Vitals(id),
+            AlertSource::AdverseEvent(id),
+            AlertSource::Checkin(id),
+        ] {
+            assert!(AlertSource::KINDS.contains(&s.kind_str()));
+            assert_eq!(AlertSource::parse(s.kind_str(), s.id()), Ok(s));
+        }
+        assert_eq!(AlertSource::Response(id).response_id(), Some(id));
+        assert_eq!(AlertSource::Vitals(id).response_id(), None);
+        let e = AlertSource::parse("lab_result", id)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some(
+                "unknown alert source \"lab_result\": use one of response, vitals, adverse_event, checkin"
+            )
+        );
+    }
+
+    #[test]
+    fn a_flag_alert_gives_the_answer_and_question_as_before() {
+        let mut a = alert(
+            AlertKind::Phq9SelfHarm,
+            AlertSource::Response(Uuid::from_u128(3)),
+        );
+        a.item = Some("9".into());
+        a.answer = Some(2);
+        assert_eq!(a.question().as_deref(), Some("question 9"));
+        assert_eq!(a.answer_given(), "2 — More than half the days");
+        a.answer = None;
+        assert_eq!(a.answer_given(), "not answered");
+    }
+
+    #[test]
+    fn a_vitals_alert_gives_what_was_recorded_and_asks_no_question() {
+        let mut a = alert(
+            AlertKind::VitalOutOfRange,
+            AlertSource::Vitals(Uuid::from_u128(4)),
+        );
+        a.item = Some("systolic".into());
+        a.answer = Some(182);
+        assert_eq!(a.question(), None);
+        assert_eq!(a.answer_given(), a.detail);
+        // Escalation does not depend on what raised the alert.
+        assert!(a.escalated(
+            DateTime::UNIX_EPOCH + Duration::minutes(61),
+            Duration::minutes(60)
         ));
     }
 }

@@ -150,14 +150,14 @@ impl Store {
         .await?;
         let mut alerts = vec![];
         for f in &r.scored.flags {
-            let raise = super::alert::Raise {
-                clinic_id: r.clinic_id,
-                patient_id: r.patient_id,
-                response_id: id,
-                flag: f,
-                severity: settings.severity_of(f),
-                at: t,
-            };
+            let raise = super::alert::Raise::for_flag(
+                r.clinic_id,
+                r.patient_id,
+                id,
+                f,
+                settings.severity_of(f),
+                t,
+            );
             alerts.push(super::alert::raise(&mut a, raise).await?);
         }
         a.commit().await?;

@@ -582,3 +582,118 @@ both_backends!(
         assert_eq!(store.seal_plaintext_links().await.expect("again"), 0);
     }
 );
+
+/// A database as it stood before alerts named their source (migration 0010), holding a PHQ-9
+/// alert raised then; brought up to date, the alert reads back as raised by its response.
+async fn legacy_response_alert_reads_back_as_raised_by_its_response(db: kap_store::Db) {
+    use kap_domain::alert::{AlertKind, AlertSource};
+    let before_sources = 10;
+    match &db {
+        kap_store::Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite")
+            .run_to(before_sources, p)
+            .await
+            .expect("migrate to 0010"),
+        kap_store::Db::Postgres(p) => sqlx::migrate!("./migrations/postgres")
+            .run_to(before_sources, p)
+            .await
+            .expect("migrate to 0010"),
+    }
+    let key = kap_domain::audit::AuditKey::from_hex(&kap_store::random_hex(32)).expect("key");
+    let store = Store::new(db, key);
+    let (clinic, actor) = clinic_with(&store, "a", Role::Nurse).await;
+    let pid = store
+        .create_patient(&actor, clinic, &crate::patient::details("Ana Lima"))
+        .await
+        .expect("p");
+    let (response, alert, t) = (kap_store::new_id(), kap_store::new_id(), kap_store::now());
+    kap_store::on_db!(&store.db, |p| {
+        sqlx::query(
+            "INSERT INTO questionnaire_response (id, clinic_id, patient_id, instrument, context,
+                source, complete, total, band, answered_at, created_at)
+             VALUES ($1,$2,$3,'phq9','baseline','staff',TRUE,9,'Mild',$4,$4)",
+        )
+        .bind(response)
+        .bind(clinic)
+        .bind(pid)
+        .bind(t)
+        .execute(p)
+        .await
+        .expect("response");
+        sqlx::query(
+            "INSERT INTO alert (id, clinic_id, patient_id, kind, severity, response_id, detail,
+                status, raised_at, item_id, answer_value)
+             VALUES ($1,$2,$3,'phq9_self_harm','urgent',$4,'PHQ-9 item 9 positive','open',$5,
+                '9',2)",
+        )
+        .bind(alert)
+        .bind(clinic)
+        .bind(pid)
+        .bind(response)
+        .bind(t)
+        .execute(p)
+        .await
+        .expect("alert, the old way");
+    });
+    store.db.migrate().await.expect("migrate the rest");
+
+    let all = store.alerts_of(clinic, pid).await.expect("alerts");
+    assert_eq!(all.len(), 1);
+    let a = &all[0];
+    assert_eq!(a.id, alert);
+    assert_eq!(a.kind, AlertKind::Phq9SelfHarm);
+    assert_eq!(a.source, AlertSource::Response(response));
+    assert_eq!(a.session_id, None);
+    assert_eq!(a.question().as_deref(), Some("question 9"));
+    assert_eq!(a.answer_given(), "2 — More than half the days");
+    let open = store.open_alerts(&actor, clinic).await.expect("open");
+    assert_eq!(open[0].source, AlertSource::Response(response));
+    // Still acknowledged once, as before.
+    store
+        .acknowledge_alert(
+            &actor,
+            clinic,
+            alert,
+            "Called the patient; safety plan reviewed",
+        )
+        .await
+        .expect("ack");
+    assert!(matches!(
+        store
+            .acknowledge_alert(&actor, clinic, alert, "again")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+mod legacy_response_alert_reads_back_as_raised_by_its_response {
+    #[tokio::test]
+    async fn sqlite() {
+        let db = kap_store::Db::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        super::legacy_response_alert_reads_back_as_raised_by_its_response(db).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: set KAPSTONE_TEST_PG_URL and run with -- --include-ignored"]
+    async fn postgres() {
+        let url = kap_store::testing::pg_url().expect("KAPSTONE_TEST_PG_URL");
+        let schema = format!("t_{}", kap_store::random_hex(8));
+        let admin = kap_store::Db::connect(&url).await.expect("postgres");
+        kap_store::on_db!(&admin, |p| sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA {schema}"
+        )))
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("schema");
+        admin.close().await;
+        let opts = std::str::FromStr::from_str(&url)
+            .map(|o: sqlx::postgres::PgConnectOptions| {
+                o.options([("search_path", schema.as_str())])
+            })
+            .expect("url");
+        let db = kap_store::Db::connect_pg(opts).await.expect("postgres");
+        super::legacy_response_alert_reads_back_as_raised_by_its_response(db).await;
+    }
+}

@@ -165,3 +165,72 @@ pub(super) async fn acknowledge(
     };
     Ok(see_other(&back))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kap_domain::alert::{AlertKind, AlertSource};
+    use kap_domain::instruments::Severity;
+
+    fn alert(kind: AlertKind, source: AlertSource, session: Option<Uuid>) -> Alert {
+        Alert {
+            id: Uuid::from_u128(1),
+            patient_id: Uuid::from_u128(2),
+            patient_name: "Ana Lima".into(),
+            kind,
+            severity: Severity::Urgent,
+            source,
+            session_id: session,
+            item: None,
+            answer: None,
+            detail: "Systolic blood pressure 182 mmHg, above the protocol's alert threshold."
+                .into(),
+            status: AlertStatus::Open,
+            raised_at: chrono::DateTime::UNIX_EPOCH,
+            acknowledged_at: None,
+            acknowledged_by_name: None,
+            action_note: None,
+            patient_phone: None,
+            emergency_name: None,
+            emergency_phone: None,
+        }
+    }
+
+    fn render(a: Alert) -> String {
+        let returned = Returned::none();
+        fragment(&AlertsPart {
+            alerts: views(vec![a], &MeasurementSettings::default(), TimeZone::UTC),
+            csrf: "t".into(),
+            home: true,
+            returned: &returned,
+        })
+        .expect("renders")
+    }
+
+    #[test]
+    fn a_vitals_alert_shows_what_was_recorded_and_leads_to_its_dosing_session() {
+        let session = Uuid::from_u128(9);
+        let html = render(alert(
+            AlertKind::VitalOutOfRange,
+            AlertSource::Vitals(Uuid::from_u128(3)),
+            Some(session),
+        ));
+        assert!(html.contains("Systolic blood pressure 182 mmHg"));
+        assert!(html.contains("Vital sign out of range, from a vital signs entry"));
+        assert!(html.contains(&format!(
+            "href=\"/dosing/{session}\">Open the dosing session"
+        )));
+        assert!(!html.contains("Answer given") && !html.contains("See the response"));
+    }
+
+    #[test]
+    fn an_adverse_event_alert_without_a_session_has_no_session_link() {
+        let html = render(alert(
+            AlertKind::AdverseEvent,
+            AlertSource::AdverseEvent(Uuid::from_u128(3)),
+            None,
+        ));
+        assert!(html.contains("Adverse event, from an adverse event"));
+        assert!(!html.contains("Open the dosing session"));
+    }
+}

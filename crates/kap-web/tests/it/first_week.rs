@@ -4,7 +4,8 @@
 
 use super::measure::{link_token, phq9_fields, post_link};
 use super::*;
-use kap_domain::instruments::{Flag, Severity};
+use kap_domain::alert::AlertKind;
+use kap_domain::instruments::Severity;
 use serde_json::json;
 
 /// Gives the test clinic a phone number and a time zone, as its administrator would.
@@ -71,7 +72,7 @@ async fn a_skipped_item_9_reaches_the_clinicians_home_page_at_the_clinics_severi
         .await
         .expect("alerts");
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].kind, Flag::Phq9Item9Unanswered);
+    assert_eq!(open[0].kind, AlertKind::Phq9Item9Unanswered);
     assert_eq!(open[0].severity, Severity::High, "the default severity");
     let pres = app.browser(Role::Prescriber).await;
     let home = app.get("/", Some(&pres)).await;
@@ -83,7 +84,7 @@ async fn a_skipped_item_9_reaches_the_clinicians_home_page_at_the_clinics_severi
     );
     assert!(home.body.contains(&format!(
         "#response-{}",
-        open[0].response_id.expect("response")
+        open[0].source.response_id().expect("response")
     )));
 }
 
@@ -122,12 +123,12 @@ async fn item_9_and_unanswered_severities_follow_the_clinics_settings() {
         .await
         .expect("alerts");
     open.sort_by_key(|a| a.kind.as_str());
-    let got: Vec<(Flag, Severity)> = open.iter().map(|a| (a.kind, a.severity)).collect();
+    let got: Vec<(AlertKind, Severity)> = open.iter().map(|a| (a.kind, a.severity)).collect();
     assert_eq!(
         got,
         vec![
-            (Flag::AsqUnanswered, Severity::Urgent),
-            (Flag::Phq9SelfHarm, Severity::Critical),
+            (AlertKind::AsqUnanswered, Severity::Urgent),
+            (AlertKind::Phq9SelfHarm, Severity::Critical),
         ]
     );
 }

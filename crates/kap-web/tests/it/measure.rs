@@ -1,7 +1,8 @@
 //! Measurement-based care through the router: links, scoring, alerts, roles, API.
 
 use super::*;
-use kap_domain::instruments::{Flag, Severity};
+use kap_domain::alert::{AlertKind, AlertSource};
+use kap_domain::instruments::Severity;
 use serde_json::json;
 
 pub(super) async fn link_token(
@@ -106,6 +107,8 @@ async fn phq9_item9_positive_raises_alert_before_response_returns() {
         .await
         .expect("rows");
     assert_eq!(rows.len(), 1, "the second sending stored nothing");
+    assert_eq!(open[0].source, AlertSource::Response(rows[0].id));
+    assert_eq!(open[0].session_id, None);
 
     // The prescriber sees it on the home page and acknowledges it with a note.
     let pres = app.browser(Role::Prescriber).await;
@@ -115,6 +118,9 @@ async fn phq9_item9_positive_raises_alert_before_response_returns() {
             && home.body.contains("Rosa Santos")
             && home.body.contains("PHQ-9 item 9")
     );
+    // A response's alert shows the answer and leads to the response, not to a dosing session.
+    assert!(home.body.contains("Answer given") && home.body.contains("See the response"));
+    assert!(!home.body.contains("Open the dosing session"));
     let ack = format!("/alerts/{}/acknowledge", open[0].id);
     let r = app.post(&ack, &pres, &[("action_note", "  ")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -255,7 +261,7 @@ async fn asq_acuity_answer_without_a_yes_is_ignored_and_acute_positive_is_critic
         .expect("alerts");
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].severity, Severity::Critical);
-    assert_eq!(open[0].kind, Flag::AsqAcutePositive);
+    assert_eq!(open[0].kind, AlertKind::AsqAcutePositive);
 }
 
 #[tokio::test]
