@@ -9,6 +9,7 @@ pub mod alert;
 pub mod audit;
 pub mod consent;
 pub mod course;
+pub mod dosing;
 pub mod fields;
 pub mod inquiry;
 pub mod instruments;

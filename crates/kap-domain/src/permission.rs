@@ -87,10 +87,17 @@ pub enum Action {
     ReadCalendar,
     /// Book, reschedule, cancel, check in and mark missed or done an appointment.
     BookAppointments,
+    /// Read dosing sessions: the flowsheet, administrations, the session record.
+    ReadDosing,
+    /// Work a dosing session at the chair: open it, the pre-dose checklist, vitals, ratings,
+    /// observations, adverse events, administrations, discharge, REMS answers, addenda.
+    RecordDosing,
+    /// Order a dose or booster, decide on a pre-dose hold, co-sign the session.
+    OrderDose,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 36] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -124,6 +131,9 @@ impl Action {
         Action::PlanCourse,
         Action::ReadCalendar,
         Action::BookAppointments,
+        Action::ReadDosing,
+        Action::RecordDosing,
+        Action::OrderDose,
     ];
 }
 
@@ -179,6 +189,12 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::PlanCourse, &[P]),
     (Action::ReadCalendar, &[A, P, N, T, C]),
     (Action::BookAppointments, &[P, N, T, C]),
+    // A dosing session is run by the nurse at the chair under a prescriber, who orders the
+    // dose, decides on a hold and co-signs; the therapist present reads the flowsheet. The
+    // coordinator sees the session's stage on the today board, never its values.
+    (Action::ReadDosing, &[P, N, T]),
+    (Action::RecordDosing, &[P, N]),
+    (Action::OrderDose, &[P]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

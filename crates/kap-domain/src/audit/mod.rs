@@ -76,6 +76,15 @@ crate::code::coded_enum! {
         AppointmentBooked = "appointment.book" / "Appointment booked",
         AppointmentChanged = "appointment.update" / "Appointment changed",
         CalendarFeedIssued = "calendar.feed" / "Calendar feed address issued",
+        DosingOpened = "dosing.open" / "Dosing session opened",
+        DosingRead = "dosing.read" / "Dosing session read",
+        DosingRecorded = "dosing.record" / "Dosing session entry recorded",
+        DoseOrdered = "dosing.order" / "Dose ordered",
+        DosingHoldDecided = "dosing.hold" / "Pre-dose hold decided",
+        DosingDischarged = "dosing.discharge" / "Patient discharged from a dosing session",
+        DosingSigned = "dosing.sign" / "Dosing session co-signed",
+        DosingAddendum = "dosing.addendum" / "Dosing session addendum written",
+        RemsFormSubmitted = "dosing.rems" / "REMS monitoring form submitted",
     }
 }
 
@@ -96,6 +105,11 @@ impl AuditAction {
                 | Self::ScreeningUpdated
                 | Self::EligibilitySigned
                 | Self::ScreeningAddendum
+                | Self::DosingRead
+                | Self::DosingRecorded
+                | Self::DoseOrdered
+                | Self::DosingHoldDecided
+                | Self::DosingAddendum
         )
     }
 
@@ -130,6 +144,7 @@ crate::code::coded_enum! {
         ApiToken = "api_token" / "API token",
         Clinic = "clinic" / "Clinic",
         Alert = "alert" / "Safety alert",
+        DosingSession = "dosing_session" / "Dosing session",
     }
 }
 

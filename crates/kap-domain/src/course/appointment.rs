@@ -128,6 +128,19 @@ crate::code::coded_enum! {
 }
 
 impl BoardColumn {
+    /// The column of a dosing session's stage (a deferred session leaves the board).
+    pub fn of_stage(s: crate::dosing::Stage) -> Option<BoardColumn> {
+        use crate::dosing::Stage;
+        match s {
+            Stage::PreDose => Some(BoardColumn::CheckedIn),
+            Stage::Dosing => Some(BoardColumn::Dosing),
+            Stage::Monitoring => Some(BoardColumn::Monitoring),
+            Stage::ReadyForDischarge => Some(BoardColumn::ReadyForDischarge),
+            Stage::Discharged | Stage::Signed => Some(BoardColumn::Done),
+            Stage::Deferred => None,
+        }
+    }
+
     /// The column of an appointment (dosing sessions move through dosing, monitoring and
     /// discharge as the dosing record says; until then a checked-in patient waits). Missed and
     /// cancelled sessions are not on the board.

@@ -141,6 +141,11 @@ pub struct Protocol {
     pub booster: Option<BoosterRule>,
     pub sessions: SessionPattern,
     pub durations: Durations,
+    /// Fasting and timing rules the patient follows before a dosing session. `None` (no
+    /// `[pre_dose]` section) means the protocol sets no fasting or timing rule at all, not that
+    /// a default applies.
+    #[serde(default)]
+    pub pre_dose: Option<PreDose>,
     pub monitoring: Monitoring,
     /// Questionnaires sent before sessions of a kind.
     #[serde(default)]
@@ -275,6 +280,23 @@ pub struct Durations {
     pub reassessment: Sourced<u32>,
     /// Check-in and pre-dose checks before administration starts.
     pub pre_dose: Sourced<u32>,
+}
+
+/// What the patient does before a dosing session (esketamine: clinical.md §2.3). Each rule is
+/// optional; one left out is no rule. Distinct from `durations.pre_dose`, the clinic's
+/// check-in time.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreDose {
+    /// No food for this many hours before dosing (nausea, vomiting).
+    #[serde(default)]
+    pub food_hours_before: Option<Sourced<u32>>,
+    /// No liquids for this many minutes before dosing.
+    #[serde(default)]
+    pub fluids_minutes_before: Option<Sourced<u32>>,
+    /// A nasal corticosteroid or decongestant at least this many minutes before dosing.
+    #[serde(default)]
+    pub nasal_medicines_minutes_before: Option<Sourced<u32>>,
 }
 
 /// Monitoring during and after dosing.

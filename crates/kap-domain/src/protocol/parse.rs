@@ -513,6 +513,7 @@ struct Places {
     sources: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     dose: Option<Spanned<DosePlaces>>,
     sessions: Option<Spanned<SessionPlaces>>,
+    pre_dose: Place,
     contraindications: Vec<Spanned<RulePlaces>>,
 }
 
@@ -675,6 +676,14 @@ fn sources_of(p: &Protocol) -> Vec<(String, &Spanned<String>)> {
     s!("durations.follow_up", d.follow_up);
     s!("durations.reassessment", d.reassessment);
     s!("durations.pre_dose", d.pre_dose);
+    if let Some(pd) = &p.pre_dose {
+        opt!("pre_dose.food_hours_before", &pd.food_hours_before);
+        opt!("pre_dose.fluids_minutes_before", &pd.fluids_minutes_before);
+        opt!(
+            "pre_dose.nasal_medicines_minutes_before",
+            &pd.nasal_medicines_minutes_before
+        );
+    }
     let m = &p.monitoring;
     s!(
         "monitoring.vitals_every_minutes_during",
@@ -703,14 +712,10 @@ fn sources_of(p: &Protocol) -> Vec<(String, &Spanned<String>)> {
 }
 
 /// Plausible bounds of a vital sign, to catch a typing slip in a threshold.
+/// Plausible bounds of a vital sign (the flowsheet's), to catch a typing slip in a threshold.
 fn plausible(m: VitalMeasure) -> (f64, f64, &'static str) {
-    match m {
-        VitalMeasure::Systolic => (50.0, 300.0, "systolic blood pressure (mmHg)"),
-        VitalMeasure::Diastolic => (20.0, 200.0, "diastolic blood pressure (mmHg)"),
-        VitalMeasure::HeartRate => (20.0, 250.0, "heart rate (/min)"),
-        VitalMeasure::Spo2 => (50.0, 100.0, "oxygen saturation (%)"),
-        VitalMeasure::RespiratoryRate => (4.0, 60.0, "respiratory rate (/min)"),
-    }
+    let (lo, hi) = crate::dosing::flowsheet::plausible(m);
+    (lo, hi, crate::dosing::flowsheet::words(m))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -784,6 +789,7 @@ impl Check<'_> {
         self.booster(p);
         self.sessions(p);
         self.durations(p);
+        self.pre_dose(p);
         self.monitoring(p);
         self.questionnaires(p);
         self.contraindications(p);
@@ -1233,6 +1239,46 @@ impl Check<'_> {
             ("durations.pre_dose", &d.pre_dose),
         ] {
             self.at_least(field, v, 1, " minute");
+        }
+    }
+
+    /// Each rule within a day; 0 would be no rule, which is said by leaving it out.
+    fn pre_dose(&mut self, p: &Protocol) {
+        let Some(pd) = &p.pre_dose else { return };
+        let rules = [
+            (
+                "pre_dose.food_hours_before",
+                &pd.food_hours_before,
+                24,
+                "24 hours",
+            ),
+            (
+                "pre_dose.fluids_minutes_before",
+                &pd.fluids_minutes_before,
+                24 * 60,
+                "1440 minutes (24 hours)",
+            ),
+            (
+                "pre_dose.nasal_medicines_minutes_before",
+                &pd.nasal_medicines_minutes_before,
+                24 * 60,
+                "1440 minutes (24 hours)",
+            ),
+        ];
+        if rules.iter().all(|(_, v, _, _)| v.is_none()) {
+            self.err(
+                at(&self.places.pre_dose),
+                "pre_dose",
+                "sets no rule: give at least one, or remove [pre_dose]",
+            );
+        }
+        for (field, v, max, most) in rules {
+            let Some(v) = v else { continue };
+            if v.get() == 0 {
+                self.bad(field, v, "0 sets no rule: leave it out instead");
+            } else if v.get() > max {
+                self.bad(field, v, format!("must be at most {most}"));
+            }
         }
     }
 

@@ -899,6 +899,161 @@ fn a_toml_mistake_is_one_error_with_its_line_and_field() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The optional [pre_dose] section (clinical.md §2.3: the esketamine label's food, liquid and
+// nasal-medicine timing).
+
+const PRE_DOSE: &str = r#"[pre_dose]
+food_hours_before = { value = 2, source = "S1" }
+fluids_minutes_before = { value = 30, source = "S1 S2" }
+nasal_medicines_minutes_before = { value = 60, source = "clinic policy" }
+
+"#;
+
+/// The test protocol with `section` placed before `[monitoring]`.
+fn with_pre_dose(section: &str) -> String {
+    PER_KG.replace("[monitoring]\n", &format!("{section}[monitoring]\n"))
+}
+
+#[test]
+fn pre_dose_rules_read_with_their_sources() {
+    let p = parse("test.toml", &with_pre_dose(PRE_DOSE)).unwrap();
+    let pd = p.pre_dose.unwrap();
+    let value = |v: &Option<super::Sourced<u32>>| v.as_ref().map(super::Sourced::get);
+    assert_eq!(value(&pd.food_hours_before), Some(2));
+    assert_eq!(value(&pd.fluids_minutes_before), Some(30));
+    assert_eq!(value(&pd.nasal_medicines_minutes_before), Some(60));
+    assert_eq!(
+        pd.fluids_minutes_before.unwrap().cited_keys(),
+        vec!["S1", "S2"]
+    );
+    assert!(
+        pd.nasal_medicines_minutes_before
+            .unwrap()
+            .is_clinic_policy()
+    );
+    // Each rule may be left out on its own.
+    let one = "[pre_dose]\nfood_hours_before = { value = 24, source = \"S1\" }\n\n";
+    let pd = parse("test.toml", &with_pre_dose(one))
+        .unwrap()
+        .pre_dose
+        .unwrap();
+    assert_eq!(value(&pd.food_hours_before), Some(24));
+    assert!(pd.fluids_minutes_before.is_none() && pd.nasal_medicines_minutes_before.is_none());
+}
+
+#[test]
+fn a_protocol_without_pre_dose_sets_no_fasting_rule() {
+    assert_eq!(parse("test.toml", PER_KG).unwrap().pre_dose, None);
+}
+
+#[test]
+fn a_pre_dose_rule_of_zero_is_refused_leave_it_out_instead() {
+    for (key, value) in [
+        ("food_hours_before", 2),
+        ("fluids_minutes_before", 30),
+        ("nasal_medicines_minutes_before", 60),
+    ] {
+        let t = with_pre_dose(&PRE_DOSE.replace(
+            &format!("{key} = {{ value = {value},"),
+            &format!("{key} = {{ value = 0,"),
+        ));
+        let errs = errors(&t);
+        assert_eq!(errs.len(), 1, "{key}: {errs:#?}");
+        assert_eq!(
+            (errs[0].field.as_str(), errs[0].line),
+            (format!("pre_dose.{key}").as_str(), Some(line_with(&t, key)))
+        );
+        assert_eq!(errs[0].message, "0 sets no rule: leave it out instead");
+    }
+}
+
+#[test]
+fn a_pre_dose_rule_longer_than_a_day_is_refused() {
+    let t = with_pre_dose(&PRE_DOSE.replace("value = 2,", "value = 25,"));
+    let errs = errors(&t);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].field, "pre_dose.food_hours_before");
+    assert_eq!(errs[0].message, "must be at most 24 hours");
+    let t = with_pre_dose(&PRE_DOSE.replace("value = 30,", "value = 1441,"));
+    let errs = errors(&t);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        (errs[0].field.as_str(), errs[0].line),
+        (
+            "pre_dose.fluids_minutes_before",
+            Some(line_with(&t, "fluids_minutes_before"))
+        )
+    );
+    assert_eq!(errs[0].message, "must be at most 1440 minutes (24 hours)");
+    // A whole day is allowed.
+    let t = with_pre_dose(&PRE_DOSE.replace("value = 60,", "value = 1440,"));
+    assert_eq!(errors(&t), vec![]);
+}
+
+#[test]
+fn an_empty_pre_dose_section_is_refused() {
+    let t = with_pre_dose("[pre_dose]\n\n");
+    let errs = errors(&t);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        (errs[0].field.as_str(), errs[0].line),
+        ("pre_dose", Some(line_with(&t, "[pre_dose]")))
+    );
+}
+
+#[test]
+fn an_unknown_pre_dose_key_is_refused() {
+    let t = with_pre_dose(&PRE_DOSE.replace(
+        "[pre_dose]\n",
+        "[pre_dose]\nalcohol_hours_before = { value = 24, source = \"S1\" }\n",
+    ));
+    let errs = errors(&t);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        (errs[0].field.as_str(), errs[0].line),
+        (
+            "pre_dose.alcohol_hours_before",
+            Some(line_with(&t, "alcohol_hours_before"))
+        )
+    );
+    assert!(
+        errs[0]
+            .message
+            .starts_with("is not a known field; expected"),
+        "{}",
+        errs[0].message
+    );
+}
+
+#[test]
+fn a_pre_dose_source_not_in_sources_is_refused() {
+    let t = with_pre_dose(&PRE_DOSE.replace("source = \"S1 S2\"", "source = \"S1 S41\""));
+    let errs = errors(&t);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        (errs[0].field.as_str(), errs[0].line),
+        (
+            "pre_dose.fluids_minutes_before.source",
+            Some(line_with(&t, "fluids_minutes_before"))
+        )
+    );
+    assert_eq!(
+        errs[0].message,
+        "S41 is not in [sources]: add its citation there, or write \"clinic policy\""
+    );
+    // A source cited only by a pre-dose rule counts as used.
+    let t = with_pre_dose(PRE_DOSE).replace(
+        "S2 = \"Author B",
+        "S3 = \"Author C, A third title, 2022\"\nS2 = \"Author B",
+    );
+    let t = t.replace(
+        "nasal_medicines_minutes_before = { value = 60, source = \"clinic policy\" }",
+        "nasal_medicines_minutes_before = { value = 60, source = \"S3\" }",
+    );
+    assert_eq!(errors(&t), vec![]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The shipped protocols.
 
 #[test]
@@ -911,6 +1066,12 @@ fn every_shipped_protocol_reads_without_a_problem() {
             Ok(p) => p,
             Err(e) => panic!("{e}"),
         };
+        // clinical.md gives fasting and timing numbers for esketamine only (§2.3).
+        assert_eq!(
+            p.pre_dose.is_some(),
+            file == "esketamine-trd.toml",
+            "{file}"
+        );
         assert!(keys.insert(p.key.clone()), "{} twice", p.key);
         assert_eq!(format!("{}.toml", p.key), file);
         assert_eq!(p.version, 1);
@@ -980,6 +1141,18 @@ fn esketamine_follows_the_label() {
         "{:?}",
         c.steps
     );
+    // §2.3: no food 2 h and no liquids 30 min before, nasal corticosteroid or decongestant at
+    // least 1 h before [S41] [S42].
+    let pd = p.pre_dose.as_ref().unwrap();
+    for (rule, value) in [
+        (&pd.food_hours_before, 2),
+        (&pd.fluids_minutes_before, 30),
+        (&pd.nasal_medicines_minutes_before, 60),
+    ] {
+        let rule = rule.as_ref().unwrap();
+        assert_eq!(rule.get(), value);
+        assert_eq!(rule.cited_keys(), vec!["S41", "S42"]);
+    }
     // The label's blood-pressure example is UNCONFIRMED wording: the hold limits are the clinic's.
     assert!(
         p.monitoring
