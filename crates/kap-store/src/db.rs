@@ -315,6 +315,7 @@ pub fn same_type(sqlite: &str, postgres: &str) -> bool {
             | ("integer", "integer")
             | ("bigint", "bigint")
             | ("boolean", "boolean")
+            | ("real", "double precision")
     )
 }
 

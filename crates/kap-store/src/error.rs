@@ -115,6 +115,12 @@ pub enum Conflict {
     /// A course or appointment that cannot take this step now.
     #[error("{0}")]
     NotNow(String),
+    /// A dosing session entry whose fields do not hold (every problem listed).
+    #[error("the entry was not saved: {0}")]
+    DosingInvalid(kap_domain::FieldErrors),
+    /// A co-signed dosing session takes addenda only.
+    #[error("the session is signed: add an addendum")]
+    SessionLocked,
     /// Two rooms of one clinic with one name.
     #[error("the clinic already has a room called \"{0}\"")]
     RoomNameTaken(String),

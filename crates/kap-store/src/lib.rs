@@ -13,6 +13,7 @@ pub mod clinic;
 pub mod consent;
 pub mod course;
 mod db;
+pub mod dosing;
 mod error;
 pub mod inquiry;
 pub mod measure;

@@ -139,7 +139,7 @@ struct CourseRow {
     created_at: DateTime<Utc>,
 }
 
-fn dose_of(id: Uuid, unit: &str, amount: i64) -> Result<PlannedDose> {
+pub(crate) fn dose_of(id: Uuid, unit: &str, amount: i64) -> Result<PlannedDose> {
     let amount = u32::try_from(amount).map_err(|_| StoreError::Corrupt {
         record: RECORD,
         id: id.to_string(),

@@ -24,17 +24,17 @@ const TZ: TimeZone = TimeZone::UTC;
 
 /// A clinic with a prescriber (the actor of most calls), a therapist, a nurse, a dosing chair,
 /// a talking room and the shipped protocols installed.
-struct Clinic {
-    id: Uuid,
-    prescriber: Actor,
-    therapist: Actor,
-    nurse: Actor,
-    chair: Uuid,
-    room: Uuid,
+pub(crate) struct Clinic {
+    pub(crate) id: Uuid,
+    pub(crate) prescriber: Actor,
+    pub(crate) therapist: Actor,
+    pub(crate) nurse: Actor,
+    pub(crate) chair: Uuid,
+    pub(crate) room: Uuid,
 }
 
 impl Clinic {
-    async fn open(store: &Store) -> Clinic {
+    pub(crate) async fn open(store: &Store) -> Clinic {
         let (id, prescriber) = clinic_with(store, "a", Role::Prescriber).await;
         let therapist = staff_in(store, id, Role::Therapist).await;
         let nurse = staff_in(store, id, Role::Nurse).await;
@@ -60,7 +60,7 @@ impl Clinic {
         }
     }
 
-    async fn protocol(&self, store: &Store, key: &str) -> ProtocolVersion {
+    pub(crate) async fn protocol(&self, store: &Store, key: &str) -> ProtocolVersion {
         store
             .protocols_in_use(self.id)
             .await
@@ -70,7 +70,7 @@ impl Clinic {
             .expect("protocol in use")
     }
 
-    async fn patient(&self, store: &Store, name: &str) -> Uuid {
+    pub(crate) async fn patient(&self, store: &Store, name: &str) -> Uuid {
         store
             .create_patient(&self.prescriber, self.id, &crate::patient::details(name))
             .await
@@ -110,7 +110,13 @@ impl Clinic {
     }
 
     /// A patient with a signed decision for `routes`.
-    async fn decided(&self, store: &Store, name: &str, d: Decision, routes: &[Route]) -> Uuid {
+    pub(crate) async fn decided(
+        &self,
+        store: &Store,
+        name: &str,
+        d: Decision,
+        routes: &[Route],
+    ) -> Uuid {
         let (patient, s) = self.screened(store, name).await;
         let draft = Draft {
             decision: Some(d),
@@ -128,14 +134,20 @@ impl Clinic {
         patient
     }
 
-    async fn eligible_for_esketamine(&self, store: &Store, name: &str) -> Uuid {
+    pub(crate) async fn eligible_for_esketamine(&self, store: &Store, name: &str) -> Uuid {
         self.decided(store, name, Decision::Eligible, &[Route::EsketamineNasal])
             .await
     }
 
     /// The course as the prescriber's form would plan it: the protocol's defaults, starting
     /// `days` from today at `time`.
-    fn course(&self, v: &ProtocolVersion, patient: Uuid, days: i64, time: &str) -> NewCourse {
+    pub(crate) fn course(
+        &self,
+        v: &ProtocolVersion,
+        patient: Uuid,
+        days: i64,
+        time: &str,
+    ) -> NewCourse {
         NewCourse {
             patient_id: patient,
             protocol_id: v.id,

@@ -7,6 +7,7 @@ mod account;
 mod audit;
 mod consent;
 mod course;
+mod dosing;
 mod inquiry;
 mod measure;
 mod patient;
