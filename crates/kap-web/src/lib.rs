@@ -9,6 +9,7 @@ pub mod account;
 pub mod admin;
 pub mod consent;
 pub mod course;
+mod dosing;
 pub mod home;
 pub mod http;
 pub mod inquiries;
@@ -99,6 +100,7 @@ pub fn routes() -> Routes {
         .merge(consent::router())
         .merge(protocol::router())
         .merge(course::router())
+        .merge(dosing::router())
         .merge(admin::router())
         .merge(http::openapi::router())
 }
@@ -116,6 +118,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             screening::section,
             consent::section,
             course::section,
+            dosing::section,
             measure::chart::section,
         ]),
         home_sections: Arc::new([measure::alerts::home_section, course::home_section]),

@@ -256,12 +256,19 @@ fn token_create_prints_only_the_token_on_standard_output() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Patients the demo tests ask for: enough for the demo's courses, which begin after the
+/// screening demo's patients.
+const DEMO_PATIENTS: i64 = 20;
+
 /// Runs `demo` until it serves, then stops it; returns what it printed.
 fn demo_once(dir: &Path, extra: &[&str]) -> String {
     use std::io::{BufRead, BufReader};
     let mut args = vec!["--data-dir".to_owned(), dir.display().to_string()];
     args.extend(extra.iter().map(|s| (*s).to_owned()));
-    args.extend(["demo", "--patients", "7", "--listen", "127.0.0.1:0"].map(String::from));
+    let patients = DEMO_PATIENTS.to_string();
+    args.extend(
+        ["demo", "--patients", patients.as_str(), "--listen", "127.0.0.1:0"].map(String::from),
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapstone"))
         .args(&args)
         .env_remove("KAPSTONE_DATABASE_URL")
@@ -315,8 +322,20 @@ fn demo_starts_fresh_each_run_and_never_erases_a_real_database() {
     let url = format!("sqlite://{}", dir.join("kapstone.db").display());
     assert_eq!(
         count(&url, "SELECT COUNT(*) FROM patient"),
-        7,
+        DEMO_PATIENTS,
         "fresh, not added to"
+    );
+    assert!(
+        count(&url, "SELECT COUNT(*) FROM dosing_session WHERE stage = 'signed'") > 0,
+        "the demo has co-signed dosing sessions"
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT COUNT(*) FROM dosing_session WHERE stage IN ('dosing', 'monitoring', 'ready')"
+        ),
+        1,
+        "the demo has one patient in the chair today"
     );
     // The CLI works on the demo's data directory.
     let o = kapstone(&dir, &["audit", "verify"], None);
@@ -356,7 +375,7 @@ fn demo_on_postgres_lives_in_its_own_schema_made_anew() {
     }
     assert_eq!(
         count(&url, "SELECT COUNT(*) FROM kapstone_demo.patient"),
-        7,
+        DEMO_PATIENTS,
         "fresh, not added to"
     );
     let _ = std::fs::remove_dir_all(&dir);

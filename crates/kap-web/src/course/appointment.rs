@@ -27,6 +27,9 @@ struct AppointmentPage {
     shell: Shell,
     a: Appointment,
     may_book: bool,
+    /// May open or work the dosing session, and the session if one is open.
+    may_dose: bool,
+    session: Option<Uuid>,
     date: String,
     time: String,
     staff: String,
@@ -50,6 +53,9 @@ impl AppointmentPage {
     }
     fn checked_in(&self) -> bool {
         self.a.status == AppointmentStatus::CheckedIn
+    }
+    fn dosing(&self) -> bool {
+        self.a.kind == kap_domain::protocol::SessionKind::Dosing
     }
 }
 
@@ -84,10 +90,13 @@ async fn page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let (staff_list, rooms) = super::people_and_places(st, clinic).await?;
+    let session = st.store.session_of_appointment(clinic, id).await?;
     Ok(render(
         &AppointmentPage {
             shell: Shell::staff(staff, a.title(), "calendar").with_notice(notice),
             may_book: staff.may(Action::BookAppointments),
+            may_dose: staff.may(Action::RecordDosing),
+            session,
             date: typed.date,
             time: typed.time,
             staff: typed.staff,

@@ -1,6 +1,6 @@
 //! The today board on the staff home page: today's sessions by where they stand (expected,
 //! checked in, dosing, monitoring, ready for discharge, done), each with whether its
-//! questionnaires are still unanswered; it refreshes itself every 30 seconds (htmx) and works
+//! questionnaires are still unanswered; it refreshes itself every 5 seconds (htmx) and works
 //! as a plain page without script.
 
 use crate::AppState;
@@ -29,6 +29,9 @@ struct Column {
 #[template(path = "course/_board.html")]
 struct Board {
     columns: Vec<Column>,
+    /// The dosing session of each appointment that has one.
+    sessions: std::collections::HashMap<Uuid, Uuid>,
+    may_dose: bool,
     pending: BTreeSet<Uuid>,
     csrf: String,
     may_book: bool,
@@ -42,6 +45,15 @@ impl Board {
     }
     fn waiting(&self, a: &Appointment) -> bool {
         self.pending.contains(&a.id)
+    }
+    fn session(&self, a: &Appointment) -> Option<Uuid> {
+        self.sessions.get(&a.id).copied()
+    }
+    fn may_open(&self, a: &Appointment) -> bool {
+        self.may_dose
+            && a.kind == kap_domain::protocol::SessionKind::Dosing
+            && a.status == kap_domain::course::AppointmentStatus::CheckedIn
+            && !self.sessions.contains_key(&a.id)
     }
 }
 
@@ -64,13 +76,27 @@ async fn board(st: &AppState, staff: &Staff) -> AppResult<String> {
         .store
         .unanswered_before_links(staff.clinic_id(), from, to)
         .await?;
+    let now = kap_store::now();
+    let dosing: Vec<Uuid> = list
+        .iter()
+        .filter(|a| a.kind == kap_domain::protocol::SessionKind::Dosing)
+        .map(|a| a.id)
+        .collect();
+    let stages = st
+        .store
+        .board_stages(staff.clinic_id(), &dosing, now)
+        .await?;
+    let column_of = |a: &Appointment| match stages.get(&a.id) {
+        Some((_, stage)) => BoardColumn::of_stage(*stage),
+        None => BoardColumn::of(a),
+    };
     let columns: Vec<Column> = BoardColumn::ALL
         .into_iter()
         .map(|column| Column {
             column,
             items: list
                 .iter()
-                .filter(|a| BoardColumn::of(a) == Some(column))
+                .filter(|a| column_of(a) == Some(column))
                 .cloned()
                 .collect(),
         })
@@ -79,6 +105,8 @@ async fn board(st: &AppState, staff: &Staff) -> AppResult<String> {
         total: columns.iter().map(|c| c.items.len()).sum(),
         columns,
         pending,
+        sessions: stages.iter().map(|(a, (s, _))| (*a, *s)).collect(),
+        may_dose: staff.may(Action::RecordDosing),
         csrf: staff.csrf_token().to_owned(),
         may_book: staff.may(Action::BookAppointments),
         tz,

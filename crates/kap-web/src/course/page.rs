@@ -27,6 +27,8 @@ use kap_store::{Conflict, StoreError};
 struct CoursePage {
     shell: Shell,
     d: CourseDetail,
+    /// Dosing sessions, doses given and adverse events recorded (for roles reading sessions).
+    dosing: Option<kap_domain::dosing::CourseDosing>,
     consent: Option<String>,
     may_plan: bool,
     may_book: bool,
@@ -131,8 +133,14 @@ async fn page_with(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let (staff_list, rooms) = super::people_and_places(st, clinic).await?;
+    let dosing = if staff.may(Action::ReadDosing) {
+        Some(st.store.course_dosing(clinic, d.course.id).await?)
+    } else {
+        None
+    };
     Ok(render(
         &CoursePage {
+            dosing,
             shell: Shell::staff(staff, d.course.protocol_title.clone(), "patients")
                 .with_notice(notice),
             may_book: staff.may(Action::BookAppointments) && d.course.status.is_open(),

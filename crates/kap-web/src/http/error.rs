@@ -113,6 +113,14 @@ pub fn conflict_words(c: &Conflict) -> String {
             words.join(" ")
         }
         Conflict::NotNow(why) => why.clone(),
+        Conflict::DosingInvalid(e) => {
+            let words: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
+            words.join(" ")
+        }
+        Conflict::SessionLocked => {
+            "The session is co-signed and locked: nothing in it changes. Add an addendum instead."
+                .into()
+        }
         Conflict::RoomNameTaken(name) => {
             format!("The clinic already has a room called \"{name}\".")
         }
@@ -194,6 +202,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(Conflict::DosingInvalid(e)) => AppError::Invalid(e),
             StoreError::Conflict(c) => AppError::Conflict(conflict_words(&c)),
             other => internal(&other),
         }

@@ -16,6 +16,7 @@ const HTMX: &[u8] = include_bytes!("../../static/htmx-2.0.11.min.js");
 const CSS: &[u8] = include_bytes!("../../static/style.css");
 pub const COPY_JS_PATH: &str = "/static/copy.js";
 const COPY_JS: &[u8] = include_bytes!("../../static/copy.js");
+const FLOWSHEET_JS: &[u8] = include_bytes!("../../static/flowsheet.js");
 
 fn sri(bytes: &[u8]) -> String {
     format!(
@@ -28,6 +29,7 @@ fn sri(bytes: &[u8]) -> String {
 pub static HTMX_SRI: LazyLock<String> = LazyLock::new(|| sri(HTMX));
 pub static CSS_SRI: LazyLock<String> = LazyLock::new(|| sri(CSS));
 pub static COPY_JS_SRI: LazyLock<String> = LazyLock::new(|| sri(COPY_JS));
+pub static FLOWSHEET_JS_SRI: LazyLock<String> = LazyLock::new(|| sri(FLOWSHEET_JS));
 /// A short content hash for cache-busting the stylesheet URL.
 pub static CSS_VERSION: LazyLock<String> = LazyLock::new(|| hex::encode(&Sha384::digest(CSS)[..6]));
 
@@ -36,6 +38,7 @@ pub async fn static_file(axum::extract::Path(name): axum::extract::Path<String>)
         "style.css" => (CSS, "text/css; charset=utf-8"),
         "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "copy.js" => (COPY_JS, "text/javascript; charset=utf-8"),
+        "flowsheet.js" => (FLOWSHEET_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     let mut r = body.into_response();
@@ -175,6 +178,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "course-planned" => "The course is planned and its sessions are on the calendar.",
         "course-updated" => "The course status was changed.",
         "appointment-moved" => "The appointment was moved.",
+        "dosing-saved" => "Saved.",
         "appointment-booked" => "The appointment was booked.",
         "appointment-updated" => "The appointment was updated.",
         "feed-issued" => "A new calendar address was made; the old one no longer works.",

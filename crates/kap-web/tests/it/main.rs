@@ -6,6 +6,7 @@ mod account;
 mod api;
 mod consent;
 mod course;
+mod dosing;
 mod first_week;
 mod hardening;
 mod measure;

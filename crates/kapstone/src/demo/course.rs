@@ -2,11 +2,12 @@
 //! therapy rooms, and a course on each protocol at a different point — esketamine mid-induction
 //! and in weekly maintenance, IV completed, IM planned for next week, sublingual stopped with a
 //! reason — so the calendar has a full week and the today board has sessions. Past sessions
-//! are marked done (one missed), as the clinic would have.
+//! are marked done (one missed), as the clinic would have; the esketamine and IV dosing visits
+//! up to today are only checked in, for the dosing demo to dose, discharge and sign.
 
 use super::screening::{draft, intake};
 use anyhow::{Context, Result};
-use chrono::{Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use kap_domain::audit::{Actor, ActorKind};
 use kap_domain::course::CourseStatus;
 use kap_domain::course::appointment::AppointmentAction;
@@ -37,14 +38,25 @@ struct Planned<'a> {
     then: Option<(CourseStatus, &'a str)>,
 }
 
-/// Seeds the courses; returns how many.
+/// What the courses leave for the dosing demo.
+pub struct Seeded {
+    pub courses: usize,
+    /// Checked-in dosing appointments of the esketamine and IV courses, up to today's, with
+    /// their start.
+    pub to_dose: Vec<(Uuid, DateTime<Utc>)>,
+}
+
+/// The protocols whose dosing visits the dosing demo records session by session.
+const RECORDED: [&str; 2] = ["esketamine-trd", "iv-ketamine"];
+
+/// Seeds the courses.
 pub async fn seed(
     store: &Store,
     clinic: Uuid,
     patients: &[Uuid],
     staff: &CourseStaff,
     tz: TimeZone,
-) -> Result<usize> {
+) -> Result<Seeded> {
     let actor = |id: Option<Uuid>| Actor {
         staff_id: id,
         kind: ActorKind::Staff,
@@ -122,6 +134,7 @@ pub async fn seed(
     ];
     let today = tz.date(&Utc::now());
     let mut made = 0;
+    let mut to_dose = vec![];
     // Patients after those the screening demo uses.
     for (plan, patient) in plans.iter().zip(patients.iter().skip(12)) {
         let sid = store.start_screening(&nurse, clinic, *patient).await?;
@@ -179,8 +192,12 @@ pub async fn seed(
         let detail = store.course(&prescriber, clinic, id).await?;
         let now = Utc::now();
         let mut doses = 0;
+        let recorded = RECORDED.contains(&plan.protocol);
         for (i, a) in detail.appointments.iter().enumerate() {
-            if a.starts_at >= now || stop_after.is_some_and(|n| doses >= n) {
+            let dosing = a.kind == kap_domain::protocol::SessionKind::Dosing;
+            // Today's dosing visit is checked in even before its time: it is in the chair.
+            let today_dose = recorded && dosing && tz.date(&a.starts_at) == today;
+            if (a.starts_at >= now && !today_dose) || stop_after.is_some_and(|n| doses >= n) {
                 break;
             }
             if a.status != AppointmentStatus::Planned {
@@ -195,10 +212,14 @@ pub async fn seed(
             store
                 .act_on_appointment(&nurse, clinic, a.id, AppointmentAction::CheckIn, "")
                 .await?;
-            store
-                .act_on_appointment(&nurse, clinic, a.id, AppointmentAction::Complete, "")
-                .await?;
-            if a.kind == kap_domain::protocol::SessionKind::Dosing {
+            if recorded && dosing {
+                to_dose.push((a.id, a.starts_at));
+            } else {
+                store
+                    .act_on_appointment(&nurse, clinic, a.id, AppointmentAction::Complete, "")
+                    .await?;
+            }
+            if dosing {
                 doses += 1;
             }
         }
@@ -210,5 +231,8 @@ pub async fn seed(
         }
         made += 1;
     }
-    Ok(made)
+    Ok(Seeded {
+        courses: made,
+        to_dose,
+    })
 }

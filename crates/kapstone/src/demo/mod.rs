@@ -1,10 +1,12 @@
 //! The demo clinic: a believable clinic to click through — staff of every role, synthetic
 //! patients with weight and height histories, inquiries in every state, questionnaire
-//! histories with acknowledged alerts, screenings at every stage. Each capability seeds its own part (one module each).
+//! histories with acknowledged alerts, screenings at every stage, courses with their dosing
+//! sessions. Each capability seeds its own part (one module each).
 //! Every name, phone number and address is fictional (555-01xx numbers, example.org addresses).
 
 mod consent;
 mod course;
+mod dosing;
 mod inquiries;
 mod measure;
 mod patients;
@@ -203,19 +205,24 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let screened = screening::seed(store, clinic.id, &ids, nurse, prescriber).await?;
     let screenings = screened.made;
     let consents = consent::seed(store, clinic.id, &screened, nurse).await?;
-    let courses = course::seed(
+    let tz = details.time_zone.unwrap_or(kap_domain::time::TimeZone::UTC);
+    let course_staff = course::CourseStaff {
+        admin,
+        prescriber,
+        nurse,
+        therapist,
+    };
+    let courses = course::seed(store, clinic.id, &ids, &course_staff, tz).await?;
+    let sessions = dosing::seed(
         store,
+        &mut rng,
         clinic.id,
-        &ids,
-        &course::CourseStaff {
-            admin,
-            prescriber,
-            nurse,
-            therapist,
-        },
-        details.time_zone.unwrap_or(kap_domain::time::TimeZone::UTC),
+        &courses.to_dose,
+        &course_staff,
+        tz,
     )
     .await?;
+    let courses = courses.courses;
     store.db.analyze().await?;
     tracing::info!(
         patients,
@@ -224,6 +231,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         screenings,
         consents,
         courses,
+        sessions,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );
