@@ -639,6 +639,11 @@ fn open_check(s: &Session) -> Result<()> {
     if s.signed() {
         return Err(Conflict::SessionLocked.into());
     }
+    if s.deferred() && s.administrations.is_empty() {
+        return Err(refused(
+            "The session was deferred: nothing more is recorded in it. The prescriber co-signs it as it is.",
+        ));
+    }
     if s.discharge.is_some() {
         return Err(refused(
             "The patient was discharged: add what was missed as an addendum after co-signature.",
@@ -793,38 +798,7 @@ impl Store {
             session.appointment_id
         );
         let questionnaire_done = (!links.is_empty()).then(|| links.iter().all(|l| l.0.is_some()));
-        let first_treatment = scalar!(
-            tx(a.tx()),
-            i64,
-            "SELECT COUNT(*) FROM dosing_session WHERE patient_id = $1 AND esketamine
-               AND opened_at < $2",
-            session.patient_id,
-            session.opened.entered_at
-        ) == 0;
-        let enrolled = scalar_opt!(
-            tx(a.tx()),
-            String,
-            "SELECT status FROM rems_enrolment WHERE patient_id = $1
-             ORDER BY recorded_at DESC LIMIT 1",
-            session.patient_id
-        )
-        .is_some_and(|s| s == "enrolled");
-        let (hcp_name, hcp_email) = fetch_opt!(
-            tx(a.tx()),
-            (String, String),
-            "SELECT full_name, email FROM staff_user WHERE id = $1",
-            session
-                .administrations
-                .first()
-                .map_or(session.opened.by, |x| x.given_by)
-        )
-        .unwrap_or_default();
-        let setting_name = scalar!(
-            tx(a.tx()),
-            String,
-            "SELECT name FROM clinic WHERE id = $1",
-            clinic_id
-        );
+        let rems_context = self.rems_context(a.tx(), clinic_id, &session).await?;
         let last_rems = fetch_opt!(
             tx(a.tx()),
             (String,),
@@ -846,22 +820,8 @@ impl Store {
             .filter(|x| x.session_id == Some(id))
             .collect();
         let sex = code(R, id, "sex", &sex)?;
-        let treatment_date = session
-            .dosing_started_at()
-            .unwrap_or(starts_at)
-            .date_naive();
         Ok(SessionRecord {
-            rems_context: rems::Context {
-                patient_name: name.clone(),
-                date_of_birth: Some(dob),
-                sex: Sex::label(sex).to_owned(),
-                first_treatment,
-                enrolled,
-                hcp_name,
-                hcp_email,
-                setting_name,
-                treatment_date,
-            },
+            rems_context,
             session,
             patient_name: name,
             date_of_birth: dob,
@@ -1674,7 +1634,7 @@ impl Store {
             return Err(Conflict::SessionLocked.into());
         }
         let mut why = vec![];
-        if s.discharge.is_none() {
+        if s.discharge.is_none() && !(s.deferred() && s.administrations.is_empty()) {
             why.push("the patient has not been discharged".to_owned());
         }
         let open = scalar!(
@@ -1688,7 +1648,8 @@ impl Store {
                 "{open} alert(s) of this session still need a response"
             ));
         }
-        if s.is_esketamine() {
+        // A REMS form follows every esketamine session where the drug was given.
+        if s.is_esketamine() && !s.administrations.is_empty() {
             let rec = self.rems_context(a.tx(), clinic_id, &s).await?;
             let missing = rems::missing(&rems::form(&s, &rec, now));
             if !missing.is_empty() {
@@ -1875,12 +1836,22 @@ impl Store {
     }
 
     /// Esketamine sessions whose REMS form is not submitted, oldest first (audited).
-    pub async fn rems_due(&self, actor: &Actor, clinic_id: Uuid) -> Result<Vec<RemsDue>> {
+    /// The treatment date is the day of the first dose in the clinic's zone `tz`.
+    pub async fn rems_due(
+        &self,
+        actor: &Actor,
+        clinic_id: Uuid,
+        tz: kap_domain::time::TimeZone,
+    ) -> Result<Vec<RemsDue>> {
         let mut a = self.audited_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             (Uuid, Uuid, String, DateTime<Utc>, Option<DateTime<Utc>>),
-            "SELECT s.id, s.patient_id, p.full_name, s.opened_at, s.signed_at
+            "SELECT s.id, s.patient_id, p.full_name,
+                    COALESCE((SELECT MIN(e.at) FROM dosing_entry e
+                              WHERE e.session_id = s.id AND e.kind = 'administration'),
+                             s.opened_at) AS first_dose,
+                    s.signed_at
              FROM dosing_session s JOIN patient p ON p.id = s.patient_id
              WHERE s.clinic_id = $1 AND s.esketamine AND s.rems_submitted_on IS NULL
                AND s.stage <> 'deferred' AND s.stage <> 'pre_dose'
@@ -1895,17 +1866,19 @@ impl Store {
         a.commit().await?;
         Ok(rows
             .into_iter()
-            .map(|(session_id, patient_id, patient_name, opened, signed)| {
-                let d = opened.date_naive();
-                RemsDue {
-                    session_id,
-                    patient_id,
-                    patient_name,
-                    treatment_date: d,
-                    due_on: rems::due_on(d),
-                    signed: signed.is_some(),
-                }
-            })
+            .map(
+                |(session_id, patient_id, patient_name, first_dose, signed)| {
+                    let d = tz.date(&first_dose);
+                    RemsDue {
+                        session_id,
+                        patient_id,
+                        patient_name,
+                        treatment_date: d,
+                        due_on: rems::due_on(d),
+                        signed: signed.is_some(),
+                    }
+                },
+            )
             .collect())
     }
 
@@ -1979,6 +1952,24 @@ impl Store {
             out.insert(*appt, (id, stage));
         }
         Ok(out)
+    }
+
+    /// The sessions of a clinic with an alert still waiting for a response (ids only, for the
+    /// today board's badge; the alerts themselves are read through `open_alerts`).
+    pub async fn sessions_with_open_alerts(
+        &self,
+        clinic_id: Uuid,
+    ) -> Result<std::collections::HashSet<Uuid>> {
+        Ok(fetch_all!(
+            db(&self.db),
+            (Uuid,),
+            "SELECT DISTINCT session_id FROM alert
+             WHERE clinic_id = $1 AND status = 'open' AND session_id IS NOT NULL",
+            clinic_id
+        )
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
     }
 
     /// Doses given and adverse events over a course's sessions.

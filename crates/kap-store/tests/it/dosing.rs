@@ -745,8 +745,21 @@ both_backends!(
                 )
                 .await,
         );
-        assert!(m.contains("no pre-dose hold"), "{m}");
+        assert!(m.contains("was deferred"), "{m}");
         assert_eq!(stored(&store).await, before);
+        // A deferred session is closed as it is: the prescriber co-signs it without discharge.
+        store
+            .sign_session(prescriber, clinic, second, now())
+            .await
+            .expect("a deferred session is signed as it is");
+        let line = store
+            .sessions_of_patient(clinic, seat.patient)
+            .await
+            .expect("lines")
+            .into_iter()
+            .find(|l| l.id == second)
+            .expect("line");
+        assert!(line.signed_at.is_some());
     }
 );
 
@@ -1386,7 +1399,7 @@ both_backends!(
         // Nothing given yet: not on the REMS list.
         assert!(
             store
-                .rems_due(prescriber, clinic)
+                .rems_due(prescriber, clinic, kap_domain::time::TimeZone::UTC)
                 .await
                 .expect("due")
                 .is_empty()
@@ -1446,7 +1459,10 @@ both_backends!(
 
         // The REMS list, the course's totals, the board.
         let opened = seat.read(&store).await.session.opened.entered_at;
-        let due = store.rems_due(prescriber, clinic).await.expect("due");
+        let due = store
+            .rems_due(prescriber, clinic, kap_domain::time::TimeZone::UTC)
+            .await
+            .expect("due");
         assert_eq!(due.len(), 1);
         let d = &due[0];
         assert_eq!((d.session_id, d.patient_id), (id, seat.patient));
@@ -1509,7 +1525,11 @@ both_backends!(
                 .is_empty()
         );
         assert_eq!(
-            store.rems_due(prescriber, clinic).await.expect("due").len(),
+            store
+                .rems_due(prescriber, clinic, kap_domain::time::TimeZone::UTC)
+                .await
+                .expect("due")
+                .len(),
             1,
             "the undosed session is not due"
         );
@@ -1782,7 +1802,13 @@ both_backends!(
         assert_eq!(s.signature, Some(sig), "the signature is unchanged");
 
         // The REMS form: submitted once, then off the list.
-        assert!(store.rems_due(prescriber, clinic).await.expect("due")[0].signed);
+        assert!(
+            store
+                .rems_due(prescriber, clinic, kap_domain::time::TimeZone::UTC)
+                .await
+                .expect("due")[0]
+                .signed
+        );
         let e = invalid(
             store
                 .mark_rems_submitted(prescriber, clinic, id, today() + Duration::days(1), today())
@@ -1801,7 +1827,7 @@ both_backends!(
         assert!(m.contains("already"), "{m}");
         assert!(
             store
-                .rems_due(prescriber, clinic)
+                .rems_due(prescriber, clinic, kap_domain::time::TimeZone::UTC)
                 .await
                 .expect("due")
                 .is_empty()

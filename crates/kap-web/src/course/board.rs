@@ -31,6 +31,8 @@ struct Board {
     columns: Vec<Column>,
     /// The dosing session of each appointment that has one.
     sessions: std::collections::HashMap<Uuid, Uuid>,
+    /// Sessions with an alert still waiting for a response.
+    alerted: std::collections::HashSet<Uuid>,
     may_dose: bool,
     pending: BTreeSet<Uuid>,
     csrf: String,
@@ -48,6 +50,9 @@ impl Board {
     }
     fn session(&self, a: &Appointment) -> Option<Uuid> {
         self.sessions.get(&a.id).copied()
+    }
+    fn alerted(&self, a: &Appointment) -> bool {
+        self.session(a).is_some_and(|s| self.alerted.contains(&s))
     }
     fn may_open(&self, a: &Appointment) -> bool {
         self.may_dose
@@ -106,6 +111,13 @@ async fn board(st: &AppState, staff: &Staff) -> AppResult<String> {
         columns,
         pending,
         sessions: stages.iter().map(|(a, (s, _))| (*a, *s)).collect(),
+        alerted: if stages.is_empty() {
+            Default::default()
+        } else {
+            st.store
+                .sessions_with_open_alerts(staff.clinic_id())
+                .await?
+        },
         may_dose: staff.may(Action::RecordDosing),
         csrf: staff.csrf_token().to_owned(),
         may_book: staff.may(Action::BookAppointments),

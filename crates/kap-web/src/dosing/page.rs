@@ -415,7 +415,10 @@ pub(super) async fn page(
     errors: FieldErrors,
 ) -> AppResult<Response> {
     let clinic = staff.clinic_id();
-    let r = st.store.dosing_session(&staff.actor(), clinic, id).await?;
+    let r = in_zone(
+        st.store.dosing_session(&staff.actor(), clinic, id).await?,
+        staff,
+    );
     let now = kap_store::now();
     let s = &r.session;
     let stage = s.stage(now);
@@ -651,6 +654,14 @@ fn estimate(s: &Session) -> Option<String> {
     ))
 }
 
+/// The REMS treatment date is the day of the first dose in the clinic's zone.
+fn in_zone(mut r: SessionRecord, staff: &Staff) -> SessionRecord {
+    let s = &r.session;
+    let first = s.dosing_started_at().unwrap_or(s.opened.entered_at);
+    r.rems_context.treatment_date = staff.tz.date(&first);
+    r
+}
+
 pub(super) async fn show(
     State(st): State<AppState>,
     staff: Staff,
@@ -699,10 +710,12 @@ pub(super) async fn rems_form(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let r = st
-        .store
-        .dosing_session(&staff.actor(), staff.clinic_id(), id)
-        .await?;
+    let r = in_zone(
+        st.store
+            .dosing_session(&staff.actor(), staff.clinic_id(), id)
+            .await?,
+        &staff,
+    );
     if !r.session.is_esketamine() {
         return Err(crate::http::AppError::NotFound);
     }
@@ -737,7 +750,10 @@ impl RemsDuePage {
 
 /// Esketamine sessions whose monitoring form is still to be submitted, the most urgent first.
 pub(super) async fn rems_due(State(st): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let items = st.store.rems_due(&staff.actor(), staff.clinic_id()).await?;
+    let items = st
+        .store
+        .rems_due(&staff.actor(), staff.clinic_id(), staff.tz)
+        .await?;
     let today = staff.tz.date(&kap_store::now());
     let soon = items
         .iter()

@@ -13,6 +13,7 @@
 //! right gutter holds the alert-line labels; below the plot come the minute labels, the axis
 //! title and the legend.
 
+use crate::measure::svg::{esc, slug, tenths};
 use std::fmt::Write;
 
 /// One vital sign over the session, in its own unit, on the chart's shared y axis.
@@ -835,54 +836,6 @@ fn wrap(text: &str, width: usize, max_lines: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
-}
-
-/// A value in tenths as a decimal with at most one fractional digit ("12", "12.5").
-fn tenths(v: i64) -> String {
-    let sign = if v < 0 { "-" } else { "" };
-    let a = v.unsigned_abs();
-    if a.is_multiple_of(10) {
-        format!("{sign}{}", a / 10)
-    } else {
-        format!("{sign}{}.{}", a / 10, a % 10)
-    }
-}
-
-/// Lowercase ASCII letters and digits, everything else collapsed to single hyphens.
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() {
-        out.push_str("untitled");
-    }
-    out
-}
-
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

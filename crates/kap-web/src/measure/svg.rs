@@ -402,7 +402,7 @@ fn date(at: DateTime<Utc>) -> String {
 }
 
 /// A value in tenths as a decimal with at most one fractional digit ("12", "12.5").
-fn tenths(v: i64) -> String {
+pub(crate) fn tenths(v: i64) -> String {
     let sign = if v < 0 { "-" } else { "" };
     let a = v.unsigned_abs();
     if a.is_multiple_of(10) {
@@ -413,7 +413,7 @@ fn tenths(v: i64) -> String {
 }
 
 /// Lowercase ASCII letters and digits, everything else collapsed to single hyphens.
-fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
@@ -432,7 +432,7 @@ fn slug(s: &str) -> String {
 }
 
 /// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

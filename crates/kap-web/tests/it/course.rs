@@ -12,7 +12,7 @@ use kap_domain::screening::intake::{BaselineVitals, Condition};
 use std::collections::BTreeMap;
 
 /// A patient whose screening is signed eligible for `routes`.
-async fn eligible(app: &TestApp, name: &str, routes: &[Route]) -> Uuid {
+pub(super) async fn eligible(app: &TestApp, name: &str, routes: &[Route]) -> Uuid {
     let prescriber = app.staff(Role::Prescriber).await;
     let a = Actor::staff(
         prescriber,

@@ -10,67 +10,14 @@ use super::*;
 use chrono::{Duration, Utc};
 use kap_domain::protocol::SessionKind;
 use kap_domain::screening::Route;
-use kap_domain::screening::decision::{Decision, Draft};
-use kap_domain::screening::intake::{BaselineVitals, Condition};
 use kap_store::dosing::SessionRecord;
-use std::collections::BTreeMap;
 
 const IV: &str = "iv-ketamine";
 const ESKETAMINE: &str = "esketamine-trd";
 
 /// A patient whose screening is signed eligible for `route`.
 async fn eligible(app: &TestApp, name: &str, route: Route) -> Uuid {
-    let prescriber = app.staff(Role::Prescriber).await;
-    let a = Actor::staff(
-        prescriber,
-        kap_domain::audit::ActorKind::Staff,
-        app.clinic,
-        None,
-    );
-    let patient = app.patient(name).await;
-    let s = app
-        .store
-        .start_screening(&a, app.clinic, patient)
-        .await
-        .expect("start");
-    let no: BTreeMap<Condition, bool> = Condition::ALL.iter().map(|c| (*c, false)).collect();
-    app.store
-        .save_checklist(&a, app.clinic, s, &no)
-        .await
-        .expect("checklist");
-    app.store
-        .save_medications(&a, app.clinic, s, &[])
-        .await
-        .expect("medications");
-    app.store
-        .save_vitals(
-            &a,
-            app.clinic,
-            s,
-            &BaselineVitals {
-                systolic: Some(120),
-                diastolic: Some(76),
-                heart_rate: Some(70),
-                spo2: Some(98),
-            },
-        )
-        .await
-        .expect("vitals");
-    app.store
-        .sign_eligibility(
-            &a,
-            app.clinic,
-            s,
-            &Draft {
-                decision: Some(Decision::Eligible),
-                rationale: "Treatment-resistant; nothing against.".into(),
-                routes: vec![route],
-                justifications: BTreeMap::new(),
-            },
-        )
-        .await
-        .expect("signed");
-    patient
+    super::course::eligible(app, name, &[route]).await
 }
 
 /// A clinic with the shipped protocols and a dosing chair, a patient's course planned on
