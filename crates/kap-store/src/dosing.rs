@@ -777,7 +777,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let height_mm = scalar_opt!(
             tx(a.tx()),
-            Option<i64>,
+            Option<i32>,
             "SELECT height_mm FROM body_measurement WHERE patient_id = $1
                AND height_mm IS NOT NULL ORDER BY measured_at DESC LIMIT 1",
             session.patient_id
@@ -1000,7 +1000,7 @@ impl Store {
         }
         let (sex, height_mm) = fetch_opt!(
             tx(a.tx()),
-            (String, Option<i64>),
+            (String, Option<i32>),
             "SELECT p.sex, (SELECT b.height_mm FROM body_measurement b
                   WHERE b.patient_id = p.id AND b.height_mm IS NOT NULL
                   ORDER BY b.measured_at DESC LIMIT 1)

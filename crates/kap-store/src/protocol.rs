@@ -27,15 +27,40 @@ struct VersionRow {
     retired_by_name: Option<String>,
 }
 
+/// Protocol versions already read, by id and the hash of their text. Stored versions never
+/// change (triggers refuse it), so a version is parsed once per process; the hash keeps the
+/// cache honest even so. A dosing session reads its protocol on every entry.
+static PARSED: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(uuid::Uuid, String), Protocol>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// How many parsed versions the cache keeps before it starts again (a clinic has a handful).
+const PARSED_MAX: usize = 256;
+
+fn parsed(r: &VersionRow) -> Result<Protocol> {
+    let key = (r.id, r.body_sha256.clone());
+    if let Some(p) = PARSED.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(p);
+    }
+    let p = protocol::parse(&r.file_name, &r.body).map_err(|e| StoreError::Corrupt {
+        record: "protocol",
+        id: r.id.to_string(),
+        field: "body",
+        problem: e.to_string(),
+    })?;
+    if let Ok(mut m) = PARSED.lock() {
+        if m.len() >= PARSED_MAX {
+            m.clear();
+        }
+        m.insert(key, p.clone());
+    }
+    Ok(p)
+}
+
 impl TryFrom<VersionRow> for ProtocolVersion {
     type Error = StoreError;
     fn try_from(r: VersionRow) -> Result<Self> {
-        let protocol = protocol::parse(&r.file_name, &r.body).map_err(|e| StoreError::Corrupt {
-            record: "protocol",
-            id: r.id.to_string(),
-            field: "body",
-            problem: e.to_string(),
-        })?;
+        let protocol = parsed(&r)?;
         Ok(ProtocolVersion {
             id: r.id,
             clinic_id: r.clinic_id,

@@ -448,6 +448,10 @@ pub struct RemsAnswers {
     /// Minutes from the start of administration at which the patient would have been ready
     /// to leave without the 2-hour minimum (the session's own estimate is offered).
     pub ready_minutes: Option<u32>,
+    /// The blood pressure about 40 minutes after administration as the nurse gives it, when
+    /// the flowsheet has no reading near then (e.g. "138/86 at 10:48", "not measured").
+    #[serde(default)]
+    pub bp_after_40: String,
     pub sedation: Option<bool>,
     pub dissociation: Option<bool>,
     pub respiratory_depression: Option<bool>,

@@ -215,10 +215,16 @@ pub fn form(s: &Session, c: &Context, now: DateTime<Utc>) -> Vec<Field> {
             pre.filter(|v| v.has_bp())
                 .map(|v| format!("{} at {}", v.bp(), v.at.format("%H:%M"))),
         ),
-        f(
+        // From the flowsheet when a reading lies near minute 40; otherwise the nurse says
+        // what was measured (or that it was not), so the form never waits on a reading that
+        // cannot come.
+        ask(
             "Blood pressure",
             "40 minutes after administration",
-            start.and_then(|st| bp_near(s, st + Duration::minutes(40), 15, false)),
+            start
+                .and_then(|st| bp_near(s, st + Duration::minutes(40), 15, false))
+                .or_else(|| nonempty(&a.bp_after_40)),
+            "bp_after_40",
         ),
         f(
             "Blood pressure",

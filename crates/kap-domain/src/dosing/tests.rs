@@ -2268,6 +2268,7 @@ mod rems_form {
             hcp_phone: "555-0199".to_owned(),
             setting_address: "1 Quay St, Portsmouth".to_owned(),
             ready_minutes: Some(95),
+            bp_after_40: String::new(),
             sedation: Some(true),
             dissociation: Some(true),
             respiratory_depression: Some(false),

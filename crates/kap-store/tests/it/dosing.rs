@@ -1691,6 +1691,7 @@ both_backends!(
             hcp_phone: "555 010 2000".into(),
             setting_address: "1 Harbour Street".into(),
             ready_minutes: Some(75),
+            bp_after_40: String::new(),
             sedation: Some(false),
             dissociation: Some(true),
             respiratory_depression: Some(false),

@@ -526,6 +526,7 @@ pub(super) async fn rems(
         hcp_phone: field(&f, "hcp_phone").trim().to_owned(),
         setting_address: field(&f, "setting_address").trim().to_owned(),
         ready_minutes,
+        bp_after_40: field(&f, "bp_after_40").trim().to_owned(),
         sedation: yes_no(&f, "sedation"),
         dissociation: yes_no(&f, "dissociation"),
         respiratory_depression: yes_no(&f, "respiratory_depression"),
