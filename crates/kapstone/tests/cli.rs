@@ -267,7 +267,14 @@ fn demo_once(dir: &Path, extra: &[&str]) -> String {
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     let patients = DEMO_PATIENTS.to_string();
     args.extend(
-        ["demo", "--patients", patients.as_str(), "--listen", "127.0.0.1:0"].map(String::from),
+        [
+            "demo",
+            "--patients",
+            patients.as_str(),
+            "--listen",
+            "127.0.0.1:0",
+        ]
+        .map(String::from),
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_kapstone"))
         .args(&args)
@@ -326,7 +333,10 @@ fn demo_starts_fresh_each_run_and_never_erases_a_real_database() {
         "fresh, not added to"
     );
     assert!(
-        count(&url, "SELECT COUNT(*) FROM dosing_session WHERE stage = 'signed'") > 0,
+        count(
+            &url,
+            "SELECT COUNT(*) FROM dosing_session WHERE stage = 'signed'"
+        ) > 0,
         "the demo has co-signed dosing sessions"
     );
     assert_eq!(

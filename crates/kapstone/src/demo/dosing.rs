@@ -25,7 +25,7 @@ use kap_store::dosing::DischargeForm;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub const INSTRUCTIONS: &str =
+const INSTRUCTIONS: &str =
     "No driving or operating machinery until the next day after a restful sleep.";
 
 const ESCORTS: &[&str] = &["partner", "friend", "sibling", "neighbour", "parent"];
@@ -443,6 +443,7 @@ async fn finish(
             hcp_phone: "+1 555 0100 4000".to_owned(),
             setting_address: "12 River Street, Suite 3, Riverside (demo)".to_owned(),
             ready_minutes: None,
+            bp_after_40: String::new(),
             sedation: Some(sedated),
             dissociation: Some(dissociated),
             respiratory_depression: Some(false),
