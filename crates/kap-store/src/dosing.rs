@@ -1934,10 +1934,12 @@ impl Store {
         if appointments.is_empty() {
             return Ok(out);
         }
-        let mut tx = self.db.begin().await?;
+        // The stages first, outside any transaction; only sessions being monitored (whose
+        // readiness depends on the time) are loaded whole, in a transaction taken only then.
+        let mut waiting = vec![];
         for appt in appointments {
             let Some((id, stage)) = fetch_opt!(
-                tx(&mut tx),
+                db(&self.db),
                 (Uuid, String),
                 "SELECT id, stage FROM dosing_session WHERE appointment_id = $1 AND clinic_id = $2",
                 appt,
@@ -1945,11 +1947,18 @@ impl Store {
             ) else {
                 continue;
             };
-            let mut stage: Stage = code(R, id, "stage", &stage)?;
+            let stage: Stage = code(R, id, "stage", &stage)?;
             if matches!(stage, Stage::Monitoring | Stage::ReadyForDischarge) {
-                stage = load(&mut tx, clinic_id, id).await?.stage(at);
+                waiting.push((*appt, id));
             }
             out.insert(*appt, (id, stage));
+        }
+        if !waiting.is_empty() {
+            let mut tx = self.db.begin().await?;
+            for (appt, id) in waiting {
+                let stage = load(&mut tx, clinic_id, id).await?.stage(at);
+                out.insert(appt, (id, stage));
+            }
         }
         Ok(out)
     }

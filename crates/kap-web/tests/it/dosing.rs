@@ -668,10 +668,11 @@ async fn implausible_vitals_are_refused_an_alert_limit_raises_an_alert_and_a_ret
     assert!(live.body.contains(detail), "{}", live.body);
     assert!(live.body.contains("Needs a response"));
     assert!(live.body.contains("beyond limit"));
-    assert!(
-        live.body
-            .contains(&format!("href=\"/alerts#alert-{}\"", rec.alerts[0].id))
-    );
+    // "Respond" opens the chart's alerts, where the acknowledgement form is.
+    assert!(live.body.contains(&format!(
+        "href=\"/patients/{}#alerts\"",
+        rec.alerts[0].patient_id
+    )));
     // The home page's alerts show it to every clinician who handles alerts.
     let home = app.get("/", Some(&seat.nurse)).await;
     assert!(home.body.contains("Safety alerts"));
