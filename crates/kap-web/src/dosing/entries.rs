@@ -3,7 +3,7 @@
 //! Flowsheet entries carry a client id from the page's queue, so a retry after a lost reply
 //! lands once.
 
-use super::page::page;
+use super::page::{Typed, page};
 use crate::AppState;
 use crate::http::Staff;
 use crate::http::csrf::CsrfForm;
@@ -32,13 +32,14 @@ async fn done<T>(
     id: Uuid,
     r: Result<T, StoreError>,
     anchor: &str,
+    typed: Typed,
 ) -> AppResult<Response> {
     match r {
         Ok(_) => Ok(see_other(&format!(
             "/dosing/{id}?notice=dosing-saved#{anchor}"
         ))),
         Err(StoreError::Conflict(Conflict::DosingInvalid(e))) => {
-            page(st, staff, id, None, Some(words(&e)), e).await
+            page(st, staff, id, None, Some(words(&e)), e, typed).await
         }
         Err(StoreError::Conflict(c)) => {
             page(
@@ -48,6 +49,7 @@ async fn done<T>(
                 None,
                 Some(conflict_words(&c)),
                 FieldErrors::new(),
+                typed,
             )
             .await
         }
@@ -170,7 +172,16 @@ pub(super) async fn checklist(
         weight_kg: number(field(&f, "weight_kg"), "weight_kg", &mut e),
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("checklist", &f),
+        )
+        .await;
     }
     let r = st
         .store
@@ -182,7 +193,7 @@ pub(super) async fn checklist(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "checklist").await
+    done(&st, &staff, id, r, "checklist", Typed::of("checklist", &f)).await
 }
 
 pub(super) async fn hold(
@@ -194,7 +205,16 @@ pub(super) async fn hold(
     let id = parse_id(&id)?;
     let Some(kind) = HoldDecisionKind::from_code(field(&f, "decision")) else {
         let e = FieldErrors::single("decision", "Choose to dose or to defer.");
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("hold", &f),
+        )
+        .await;
     };
     let r = st
         .store
@@ -207,7 +227,7 @@ pub(super) async fn hold(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "checklist").await
+    done(&st, &staff, id, r, "checklist", Typed::of("hold", &f)).await
 }
 
 pub(super) async fn order(
@@ -237,7 +257,16 @@ pub(super) async fn order(
         if e.is_empty() {
             e.add("amount", "Enter the dose.");
         }
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("order", &f),
+        )
+        .await;
     };
     let r = st
         .store
@@ -249,7 +278,7 @@ pub(super) async fn order(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "order").await
+    done(&st, &staff, id, r, "order", Typed::of("order", &f)).await
 }
 
 pub(super) async fn administer(
@@ -280,7 +309,16 @@ pub(super) async fn administer(
         supervised_by: Uuid::parse_str(field(&f, "supervised_by")).unwrap_or_default(),
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("administration", &f),
+        )
+        .await;
     }
     let now = kap_store::now();
     let r = st
@@ -294,7 +332,15 @@ pub(super) async fn administer(
             now,
         )
         .await;
-    done(&st, &staff, id, r, "administration").await
+    done(
+        &st,
+        &staff,
+        id,
+        r,
+        "administration",
+        Typed::of("administration", &f),
+    )
+    .await
 }
 
 pub(super) async fn step(
@@ -318,7 +364,16 @@ pub(super) async fn step(
         },
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("step", &f),
+        )
+        .await;
     }
     let r = st
         .store
@@ -332,7 +387,7 @@ pub(super) async fn step(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "administration").await
+    done(&st, &staff, id, r, "administration", Typed::of("step", &f)).await
 }
 
 pub(super) async fn vitals(
@@ -352,7 +407,16 @@ pub(super) async fn vitals(
         respiratory_rate: number(field(&f, "respiratory_rate"), "respiratory_rate", &mut e),
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("vitals", &f),
+        )
+        .await;
     }
     let r = st
         .store
@@ -366,7 +430,7 @@ pub(super) async fn vitals(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "flowsheet").await
+    done(&st, &staff, id, r, "flowsheet", Typed::of("vitals", &f)).await
 }
 
 pub(super) async fn observation(
@@ -405,7 +469,16 @@ pub(super) async fn observation(
         _ => Some(Rating::Note(field(&f, "text").to_owned())),
     };
     let (Some(rating), true) = (rating, e.is_empty()) else {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("observation", &f),
+        )
+        .await;
     };
     let r = st
         .store
@@ -419,7 +492,15 @@ pub(super) async fn observation(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "flowsheet").await
+    done(
+        &st,
+        &staff,
+        id,
+        r,
+        "flowsheet",
+        Typed::of("observation", &f),
+    )
+    .await
 }
 
 pub(super) async fn adverse(
@@ -440,7 +521,16 @@ pub(super) async fn adverse(
         e.add("severity", "Choose how severe it is.");
     }
     let (Some(kind), Some(severity), true) = (kind, severity, e.is_empty()) else {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("adverse", &f),
+        )
+        .await;
     };
     let form = AdverseForm {
         kind,
@@ -460,7 +550,7 @@ pub(super) async fn adverse(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "flowsheet").await
+    done(&st, &staff, id, r, "flowsheet", Typed::of("adverse", &f)).await
 }
 
 pub(super) async fn adverse_update(
@@ -475,10 +565,28 @@ pub(super) async fn adverse_update(
     let at = time_of(&staff, field(&f, "at"), "at", &mut e);
     let Some(outcome) = AdverseOutcome::from_code(field(&f, "outcome")) else {
         e.add("outcome", "Choose the outcome.");
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("adverse_update", &f),
+        )
+        .await;
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("adverse_update", &f),
+        )
+        .await;
     }
     let r = st
         .store
@@ -493,7 +601,15 @@ pub(super) async fn adverse_update(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "flowsheet").await
+    done(
+        &st,
+        &staff,
+        id,
+        r,
+        "flowsheet",
+        Typed::of("adverse_update", &f),
+    )
+    .await
 }
 
 pub(super) async fn rems(
@@ -515,7 +631,16 @@ pub(super) async fn rems(
         },
     };
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("rems", &f),
+        )
+        .await;
     }
     let answers = RemsAnswers {
         benzodiazepines: yes_no(&f, "benzodiazepines"),
@@ -542,7 +667,7 @@ pub(super) async fn rems(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "rems").await
+    done(&st, &staff, id, r, "rems", Typed::of("rems", &f)).await
 }
 
 pub(super) async fn rems_submitted(
@@ -560,7 +685,16 @@ pub(super) async fn rems_submitted(
             Ok(d) => d,
             Err(_) => {
                 let e = FieldErrors::single("on", "Enter the date the form was submitted.");
-                return page(&st, &staff, id, None, Some(words(&e)), e).await;
+                return page(
+                    &st,
+                    &staff,
+                    id,
+                    None,
+                    Some(words(&e)),
+                    e,
+                    Typed::of("rems_submitted", &f),
+                )
+                .await;
             }
         },
     };
@@ -568,7 +702,7 @@ pub(super) async fn rems_submitted(
         .store
         .mark_rems_submitted(&staff.actor(), staff.clinic_id(), id, on, today)
         .await;
-    done(&st, &staff, id, r, "rems").await
+    done(&st, &staff, id, r, "rems", Typed::of("rems_submitted", &f)).await
 }
 
 pub(super) async fn discharge(
@@ -581,7 +715,16 @@ pub(super) async fn discharge(
     let mut e = FieldErrors::new();
     let at = time_of(&staff, field(&f, "at"), "at", &mut e);
     if !e.is_empty() {
-        return page(&st, &staff, id, None, Some(words(&e)), e).await;
+        return page(
+            &st,
+            &staff,
+            id,
+            None,
+            Some(words(&e)),
+            e,
+            Typed::of("discharge", &f),
+        )
+        .await;
     }
     let form = DischargeForm {
         at,
@@ -599,7 +742,7 @@ pub(super) async fn discharge(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "discharge").await
+    done(&st, &staff, id, r, "discharge", Typed::of("discharge", &f)).await
 }
 
 pub(super) async fn sign(
@@ -613,7 +756,7 @@ pub(super) async fn sign(
         .store
         .sign_session(&staff.actor(), staff.clinic_id(), id, kap_store::now())
         .await;
-    done(&st, &staff, id, r, "sign").await
+    done(&st, &staff, id, r, "sign", Typed::default()).await
 }
 
 pub(super) async fn addendum(
@@ -634,5 +777,5 @@ pub(super) async fn addendum(
             kap_store::now(),
         )
         .await;
-    done(&st, &staff, id, r, "addenda").await
+    done(&st, &staff, id, r, "addenda", Typed::of("addendum", &f)).await
 }

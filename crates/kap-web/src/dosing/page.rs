@@ -263,6 +263,7 @@ pub(super) struct SessionPage {
     pub estimate: Option<String>,
     pub flowsheet_js_sri: &'static str,
     pub today: String,
+    pub typed: Typed,
 }
 
 impl SessionPage {
@@ -390,6 +391,14 @@ impl SessionPage {
     fn err(&self, f: &str) -> Option<&str> {
         self.errors.get(f)
     }
+    /// The value typed in `name` of the refused `form` (empty otherwise).
+    fn typed(&self, form: &str, name: &str) -> String {
+        self.typed.get(form, name).unwrap_or_default().to_owned()
+    }
+    /// Whether a box or option was chosen in the refused `form`.
+    fn chose(&self, form: &str, name: &str, value: &str) -> bool {
+        self.typed.get(form, name) == Some(value)
+    }
     fn ready_minutes(&self) -> String {
         self.rems_answers
             .ready_minutes
@@ -405,7 +414,35 @@ impl SessionPage {
     }
 }
 
-/// The session page, with a problem and the fields it concerns when an entry was refused.
+/// What was typed in the one form that was refused, so it comes back as typed.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Typed {
+    pub form: &'static str,
+    fields: Vec<(String, String)>,
+}
+
+impl Typed {
+    pub(super) fn of(form: &'static str, fields: &[(String, String)]) -> Typed {
+        Typed {
+            form,
+            fields: fields
+                .iter()
+                .filter(|(k, _)| k != "csrf_token" && k != "client_id")
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn get(&self, form: &str, name: &str) -> Option<&str> {
+        (self.form == form)
+            .then(|| self.fields.iter().find(|(k, _)| k == name))
+            .flatten()
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The session page, with a problem and the fields it concerns when an entry was refused, and
+/// the refused form as it was typed.
 pub(super) async fn page(
     st: &AppState,
     staff: &Staff,
@@ -413,6 +450,7 @@ pub(super) async fn page(
     notice: Option<&str>,
     problem: Option<String>,
     errors: FieldErrors,
+    typed: Typed,
 ) -> AppResult<Response> {
     let clinic = staff.clinic_id();
     let r = in_zone(
@@ -506,6 +544,7 @@ pub(super) async fn page(
             estimate,
             flowsheet_js_sri: FLOWSHEET_JS_SRI.as_str(),
             today: staff.tz.date(&now).to_string(),
+            typed,
             r,
         },
         status,
@@ -675,6 +714,7 @@ pub(super) async fn show(
         q.notice.as_deref(),
         None,
         FieldErrors::new(),
+        Typed::default(),
     )
     .await
 }

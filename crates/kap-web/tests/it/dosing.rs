@@ -438,6 +438,17 @@ async fn a_prescriber_overrides_a_blood_pressure_hold_orders_the_dose_and_the_nu
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("A weight of 420 kg is not plausible"));
+    // The refused checklist comes back as it was typed, ticks included.
+    assert!(
+        r.body.contains("name=\"weight_kg\" value=\"420\""),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"Sam Moreau, +1 555 0100 2001\""));
+    assert!(
+        r.body
+            .contains("name=\"identity_confirmed\" value=\"yes\" checked")
+    );
     assert!(seat.record(sid).await.session.checklist.is_none());
     let r = app
         .post(&format!("/dosing/{sid}/checklist"), &seat.nurse, CHECKLIST)
@@ -628,7 +639,12 @@ async fn implausible_vitals_are_refused_an_alert_limit_raises_an_alert_and_a_ret
     );
     assert!(
         r.body
-            .contains("id=\"systolic\" name=\"systolic\" aria-invalid=\"true\"")
+            .contains("id=\"systolic\" name=\"systolic\" value=\"400\" aria-invalid=\"true\"")
+    );
+    // The typed values come back for correcting.
+    assert!(
+        r.body
+            .contains("id=\"diastolic\" name=\"diastolic\" value=\"80\"")
     );
     let r = seat.vitals(sid, &[("systolic", "")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
