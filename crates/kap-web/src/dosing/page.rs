@@ -197,6 +197,8 @@ pub(super) struct Live {
     pub started: Option<DateTime<Utc>>,
     pub tz: TimeZone,
     pub may_alert: bool,
+    /// Orders not yet given, so a nurse whose page predates the order sees it arrive.
+    pub waiting: Vec<String>,
 }
 
 impl Live {
@@ -233,6 +235,12 @@ fn live_of(r: &SessionRecord, staff: &Staff, now: DateTime<Utc>) -> Live {
         started: s.dosing_started_at(),
         tz: staff.tz,
         may_alert: staff.may(Action::HandleAlerts),
+        waiting: s
+            .orders
+            .iter()
+            .filter(|o| s.administration_of(o.id).is_none())
+            .map(describe)
+            .collect(),
     }
 }
 

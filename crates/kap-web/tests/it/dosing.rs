@@ -564,6 +564,15 @@ async fn a_prescriber_overrides_a_blood_pressure_hold_orders_the_dose_and_the_nu
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("already has its dose order"), "{}", r.body);
     assert_eq!(seat.record(sid).await.session.orders.len(), 1);
+    // The nurse's live part shows the order arrive, before any reload of the page.
+    let live = app
+        .get(&format!("/dosing/{sid}/live"), Some(&seat.nurse))
+        .await;
+    assert!(
+        live.body.contains("Ordered, not yet given: Dose 35 mg"),
+        "{}",
+        live.body
+    );
 
     // The nurse gives it: lot, expiry, given by the nurse under the prescriber.
     let r = seat.start(sid, &order).await;
