@@ -36,7 +36,8 @@ const INTENTIONS: &[&str] = &[
     "To rest, and let whatever comes, come.",
 ];
 const TODAY_ACTION: &str = "Repeated after 5 min seated rest: 178/96. No headache, chest pain \
-or visual change. Prescriber at the chair; blood pressure every 5 min until systolic below 160.";
+or visual change. Prescriber at the chair; blood pressure rechecked every few minutes until back \
+within the protocol's limits.";
 
 /// A patient's own numbers, the same at every visit.
 struct Patient {
