@@ -7,6 +7,7 @@ pub(crate) mod code;
 
 pub mod alert;
 pub mod audit;
+pub mod checkin;
 pub mod consent;
 pub mod course;
 pub mod dosing;
@@ -15,6 +16,7 @@ pub mod inquiry;
 pub mod instruments;
 pub mod measure;
 pub mod messages;
+pub mod notes;
 pub mod password;
 pub mod patient;
 pub mod permission;
@@ -22,6 +24,7 @@ pub mod person;
 pub mod protocol;
 pub mod screening;
 pub mod staff;
+pub mod team;
 pub mod time;
 pub mod two_factor;
 

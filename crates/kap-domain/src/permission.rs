@@ -94,10 +94,31 @@ pub enum Action {
     RecordDosing,
     /// Order a dose or booster, decide on a pre-dose hold, co-sign the session.
     OrderDose,
+    /// Read a patient's clinical notes (preparation, in-session, integration, progress) with
+    /// their addenda, and the intentions and commitments they carry. Psychotherapy notes are
+    /// never reached by role: only their author and the clinicians they were shared with.
+    ReadNotes,
+    /// Write, sign and co-sign clinical notes and their addenda.
+    WriteNotes,
+    /// Write psychotherapy notes (kept apart from the record) and share them with named
+    /// clinicians.
+    WritePsychotherapyNotes,
+    /// The clinic's note templates.
+    ManageNoteTemplates,
+    /// Send a patient a check-in link and set check-in schedules (not read the answers).
+    SendCheckin,
+    /// Read patients' check-ins between sessions.
+    ReadCheckins,
+    /// Review a check-in and mark it seen.
+    ReviewCheckins,
+    /// Read a patient's care-team thread: clinicians all of it, coordinators its tasks only.
+    ReadTeamThread,
+    /// Post to the care-team thread (messages with mentions, tasks) and mark it seen.
+    PostTeamThread,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 45] = [
         Action::ViewHome,
         Action::ReadInquiry,
         Action::UpdateInquiry,
@@ -134,6 +155,15 @@ impl Action {
         Action::ReadDosing,
         Action::RecordDosing,
         Action::OrderDose,
+        Action::ReadNotes,
+        Action::WriteNotes,
+        Action::WritePsychotherapyNotes,
+        Action::ManageNoteTemplates,
+        Action::SendCheckin,
+        Action::ReadCheckins,
+        Action::ReviewCheckins,
+        Action::ReadTeamThread,
+        Action::PostTeamThread,
     ];
 }
 
@@ -195,6 +225,23 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ReadDosing, &[P, N, T]),
     (Action::RecordDosing, &[P, N]),
     (Action::OrderDose, &[P]),
+    // Therapy notes are clinical content for the care team; coordinators never read them.
+    // Psychotherapy notes (process notes kept apart from the record) are written by the
+    // clinicians who do psychotherapy, and read only by their author and explicit grantees —
+    // a rule of the notes domain, not of this table. Templates are clinic settings.
+    (Action::ReadNotes, &[P, N, T]),
+    (Action::WriteNotes, &[P, N, T]),
+    (Action::WritePsychotherapyNotes, &[P, T]),
+    (Action::ManageNoteTemplates, &[A]),
+    // Check-ins between sessions: like questionnaires, coordinators send the links but do not
+    // read the answers; clinicians read them and mark each one seen.
+    (Action::SendCheckin, &[P, N, T, C]),
+    (Action::ReadCheckins, &[P, N, T]),
+    (Action::ReviewCheckins, &[P, N, T]),
+    // The care-team thread: clinicians read and write it all; coordinators take part in its
+    // tasks (scheduling, calls) and never see its clinical messages.
+    (Action::ReadTeamThread, &[P, N, T, C]),
+    (Action::PostTeamThread, &[P, N, T, C]),
 ];
 
 /// Whether `role` may perform `action`. Anything not in the table is denied.

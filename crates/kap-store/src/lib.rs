@@ -9,6 +9,7 @@
 pub mod account;
 pub mod audit;
 mod audited;
+pub mod checkin;
 pub mod clinic;
 pub mod consent;
 pub mod course;
@@ -17,6 +18,7 @@ pub mod dosing;
 mod error;
 pub mod inquiry;
 pub mod measure;
+pub mod notes;
 pub mod patient;
 pub mod protocol;
 pub mod report;
@@ -24,6 +26,7 @@ pub mod screening;
 mod sealed;
 pub mod session;
 pub mod staff;
+pub mod team;
 pub mod token;
 
 #[cfg(feature = "testing")]

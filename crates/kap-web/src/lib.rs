@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod admin;
+mod checkin;
 pub mod consent;
 pub mod course;
 mod dosing;
@@ -14,10 +15,12 @@ pub mod home;
 pub mod http;
 pub mod inquiries;
 pub mod measure;
+mod notes;
 pub mod patients;
 pub mod protocol;
 pub mod public;
 pub mod screening;
+mod team;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -101,6 +104,9 @@ pub fn routes() -> Routes {
         .merge(protocol::router())
         .merge(course::router())
         .merge(dosing::router())
+        .merge(notes::router())
+        .merge(checkin::router())
+        .merge(team::router())
         .merge(admin::router())
         .merge(http::openapi::router())
 }
@@ -119,9 +125,18 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             consent::section,
             course::section,
             dosing::section,
+            notes::section,
+            checkin::section,
+            team::section,
             measure::chart::section,
         ]),
-        home_sections: Arc::new([measure::alerts::home_section, course::home_section]),
+        home_sections: Arc::new([
+            measure::alerts::home_section,
+            checkin::home_section,
+            team::home_section,
+            notes::home_section,
+            course::home_section,
+        ]),
     };
     let (router, _, _) = routes().into_parts();
     router

@@ -85,6 +85,23 @@ crate::code::coded_enum! {
         DosingSigned = "dosing.sign" / "Dosing session co-signed",
         DosingAddendum = "dosing.addendum" / "Dosing session addendum written",
         RemsFormSubmitted = "dosing.rems" / "REMS monitoring form submitted",
+        NotesListed = "note.list" / "Notes listed",
+        NoteRead = "note.read" / "Note read",
+        NoteDrafted = "note.draft" / "Note draft saved",
+        NoteSigned = "note.sign" / "Note signed",
+        NoteCoSigned = "note.cosign" / "Note co-signed",
+        NoteAddendum = "note.addendum" / "Note addendum written",
+        NoteShared = "note.share" / "Psychotherapy note shared or unshared",
+        NoteTemplateChanged = "note.template" / "Note template changed",
+        CheckinLinkCreated = "checkin.link" / "Check-in link created",
+        CheckinOpened = "checkin.open" / "Check-in link opened",
+        CheckinSubmitted = "checkin.submit" / "Check-in submitted",
+        CheckinsRead = "checkin.read" / "Check-ins read",
+        CheckinSeen = "checkin.seen" / "Check-in reviewed",
+        TeamThreadRead = "team.read" / "Care-team thread read",
+        TeamPosted = "team.post" / "Care-team message or task posted",
+        TeamTaskChanged = "team.task" / "Care-team task changed",
+        TeamSeen = "team.seen" / "Care-team thread marked seen",
     }
 }
 
@@ -110,6 +127,18 @@ impl AuditAction {
                 | Self::DoseOrdered
                 | Self::DosingHoldDecided
                 | Self::DosingAddendum
+                | Self::NotesListed
+                | Self::NoteRead
+                | Self::NoteDrafted
+                | Self::NoteSigned
+                | Self::NoteCoSigned
+                | Self::NoteAddendum
+                | Self::NoteShared
+                | Self::CheckinSubmitted
+                | Self::CheckinsRead
+                | Self::CheckinSeen
+                | Self::TeamThreadRead
+                | Self::TeamPosted
         )
     }
 
@@ -145,6 +174,9 @@ crate::code::coded_enum! {
         Clinic = "clinic" / "Clinic",
         Alert = "alert" / "Safety alert",
         DosingSession = "dosing_session" / "Dosing session",
+        Note = "note" / "Note",
+        Checkin = "checkin" / "Check-in",
+        TeamItem = "team_item" / "Care-team message or task",
     }
 }
 

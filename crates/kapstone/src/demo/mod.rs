@@ -4,13 +4,16 @@
 //! sessions. Each capability seeds its own part (one module each).
 //! Every name, phone number and address is fictional (555-01xx numbers, example.org addresses).
 
+mod checkin;
 mod consent;
 mod course;
 mod dosing;
 mod inquiries;
 mod measure;
+mod notes;
 mod patients;
 mod screening;
+mod team;
 
 use anyhow::Result;
 use chrono::Utc;
@@ -222,6 +225,9 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         tz,
     )
     .await?;
+    let notes = notes::seed(store, &mut rng, clinic.id, &ids, &course_staff, tz).await?;
+    let checkins = checkin::seed(store, &mut rng, clinic.id, &ids, &course_staff, tz).await?;
+    let team = team::seed(store, &mut rng, clinic.id, &ids, &course_staff, tz).await?;
     let courses = courses.courses;
     store.db.analyze().await?;
     tracing::info!(
@@ -232,6 +238,9 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         consents,
         courses,
         sessions,
+        notes,
+        checkins,
+        team,
         seconds = started.elapsed().as_secs_f64(),
         "demo data created"
     );

@@ -1,0 +1,1 @@
+//! Check-in links and the check-ins patients send through them.

@@ -1,0 +1,1 @@
+//! Therapy notes, their addenda, co-signatures, psychotherapy-note grants and templates.

@@ -1,0 +1,1 @@
+//! The care-team thread: messages, mentions, tasks and seen marks.

@@ -1,0 +1,32 @@
+//! Check-ins between sessions: the patient's link page, sending links, reviewing check-ins;
+//! the check-ins API.
+
+use crate::AppState;
+use crate::http::Routes;
+use crate::http::Staff;
+use crate::http::sections::{Returned, SectionFuture};
+use uuid::Uuid;
+
+pub fn router() -> Routes {
+    Routes::new()
+}
+
+/// The chart's check-ins panel.
+pub fn section<'a>(
+    _st: &'a AppState,
+    _staff: &'a Staff,
+    _patient: Option<Uuid>,
+    _returned: &'a Returned,
+) -> SectionFuture<'a> {
+    Box::pin(async move { Ok(None) })
+}
+
+/// The home page's check-ins items.
+pub fn home_section<'a>(
+    _st: &'a AppState,
+    _staff: &'a Staff,
+    _patient: Option<Uuid>,
+    _returned: &'a Returned,
+) -> SectionFuture<'a> {
+    Box::pin(async move { Ok(None) })
+}

@@ -1,0 +1,20 @@
+//! The demo's care-team threads.
+
+use super::Rng;
+use super::course::CourseStaff;
+use anyhow::Result;
+use kap_domain::time::TimeZone;
+use kap_store::Store;
+use uuid::Uuid;
+
+/// Seeds care-team threads; returns how many were made.
+pub async fn seed(
+    _store: &Store,
+    _rng: &mut Rng,
+    _clinic: Uuid,
+    _patients: &[Uuid],
+    _staff: &CourseStaff,
+    _tz: TimeZone,
+) -> Result<usize> {
+    Ok(0)
+}
