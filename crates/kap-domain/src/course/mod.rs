@@ -7,6 +7,7 @@
 
 pub mod appointment;
 pub mod plan;
+pub mod timeline;
 
 pub use appointment::{Appointment, AppointmentStatus};
 pub use plan::{CourseForm, CoursePlan, PlannedSession};

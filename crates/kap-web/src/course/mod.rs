@@ -14,6 +14,7 @@ mod feed;
 mod page;
 mod plan;
 mod rooms;
+mod timeline;
 
 pub use board::home_section;
 pub use chart::section;
@@ -38,6 +39,11 @@ pub fn router() -> Routes {
             plan::create,
         )
         .get("/courses/{course}", Needs(ReadCourse), page::show)
+        .get(
+            "/courses/{course}/timeline",
+            Needs(ReadCourse),
+            timeline::show,
+        )
         .post("/courses/{course}/status", Needs(PlanCourse), page::status)
         .post(
             "/courses/{course}/sessions",

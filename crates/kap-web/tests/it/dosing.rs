@@ -12,7 +12,7 @@ use kap_domain::protocol::SessionKind;
 use kap_domain::screening::Route;
 use kap_store::dosing::SessionRecord;
 
-const IV: &str = "iv-ketamine";
+pub(super) const IV: &str = "iv-ketamine";
 const ESKETAMINE: &str = "esketamine-trd";
 
 /// A patient whose screening is signed eligible for `route`.
@@ -22,17 +22,17 @@ async fn eligible(app: &TestApp, name: &str, route: Route) -> Uuid {
 
 /// A clinic with the shipped protocols and a dosing chair, a patient's course planned on
 /// `protocol`, and a nurse and a prescriber signed in.
-struct Seat {
-    app: TestApp,
-    nurse: Browser,
-    pres: Browser,
-    patient: Uuid,
+pub(super) struct Seat {
+    pub(super) app: TestApp,
+    pub(super) nurse: Browser,
+    pub(super) pres: Browser,
+    pub(super) patient: Uuid,
     /// The course's first dosing appointment.
-    appointment: Uuid,
+    pub(super) appointment: Uuid,
 }
 
 impl Seat {
-    async fn take(protocol: &str, name: &str) -> Seat {
+    pub(super) async fn take(protocol: &str, name: &str) -> Seat {
         let app = TestApp::new().await;
         let admin = app.browser(Role::Admin).await;
         let r = app.post("/protocols/shipped", &admin, &[]).await;
@@ -107,7 +107,7 @@ impl Seat {
     }
 
     /// The nurse checks the patient in and opens the session; its id.
-    async fn open(&self) -> Uuid {
+    pub(super) async fn open(&self) -> Uuid {
         let r = self
             .app
             .post(

@@ -14,6 +14,7 @@ mod pages;
 mod permissions;
 mod screening;
 mod security;
+mod timeline;
 
 use axum::Router;
 use axum::body::Body;
