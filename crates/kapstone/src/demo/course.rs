@@ -35,6 +35,8 @@ struct Planned<'a> {
     time: (u32, u32),
     therapist: Option<Uuid>,
     chair: usize,
+    /// Which therapy room (A or B) its other sessions book.
+    room: usize,
     then: Option<(CourseStatus, &'a str)>,
 }
 
@@ -73,12 +75,14 @@ pub async fn seed(
     for name in ["Chair 1", "Chair 2", "Chair 3"] {
         chairs.push(store.add_room(&admin, clinic, name, true).await?);
     }
-    let room = store
-        .add_room(&admin, clinic, "Therapy room A", false)
-        .await?;
-    store
-        .add_room(&admin, clinic, "Therapy room B", false)
-        .await?;
+    let rooms = [
+        store
+            .add_room(&admin, clinic, "Therapy room A", false)
+            .await?,
+        store
+            .add_room(&admin, clinic, "Therapy room B", false)
+            .await?,
+    ];
     let protocols = store.protocols_in_use(clinic).await?;
     let version = |key: &str| -> Result<&ProtocolVersion> {
         protocols
@@ -94,6 +98,7 @@ pub async fn seed(
             time: (8, 0),
             therapist,
             chair: 0,
+            room: 0,
             then: None,
         },
         Planned {
@@ -102,6 +107,7 @@ pub async fn seed(
             time: (12, 30),
             therapist: staff.prescriber,
             chair: 1,
+            room: 0,
             then: None,
         },
         Planned {
@@ -110,6 +116,7 @@ pub async fn seed(
             time: (12, 30),
             therapist,
             chair: 2,
+            room: 0,
             then: Some((CourseStatus::Completed, "")),
         },
         Planned {
@@ -118,6 +125,9 @@ pub async fn seed(
             time: (8, 0),
             therapist: staff.prescriber,
             chair: 2,
+            // Its 08:00 therapy sessions would meet the first esketamine course's in room A
+            // on some days of the week.
+            room: 1,
             then: None,
         },
         Planned {
@@ -126,6 +136,7 @@ pub async fn seed(
             time: (16, 30),
             therapist,
             chair: 2,
+            room: 0,
             then: Some((
                 CourseStatus::Stopped,
                 "Moving out of state after the second dose; referred to a KAP clinic near the new home, records sent with consent.",
@@ -177,7 +188,7 @@ pub async fn seed(
                     therapist_id: plan.therapist.context("a therapist")?,
                     nurse_id: None,
                     chair_id: chairs[plan.chair],
-                    room_id: Some(room),
+                    room_id: Some(rooms[plan.room]),
                     tz,
                 },
                 at,
