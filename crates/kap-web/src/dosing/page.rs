@@ -272,6 +272,14 @@ pub(super) struct SessionPage {
     pub flowsheet_js_sri: &'static str,
     pub today: String,
     pub typed: Typed,
+    /// The notes' panel: intention, commitments, the therapist's observations (roles that
+    /// read notes).
+    pub notes: Option<String>,
+    /// The intention of the course's latest signed preparation note, offered in the checklist.
+    pub prep_intention: Option<String>,
+    /// The care-team thread since the last dose and the patient's open tasks, for the dose
+    /// decision (roles that read the thread).
+    pub team: Option<String>,
 }
 
 impl SessionPage {
@@ -418,6 +426,7 @@ impl SessionPage {
             .checklist
             .as_ref()
             .map(|c| c.intention.clone())
+            .or_else(|| self.prep_intention.clone())
             .unwrap_or_default()
     }
 }
@@ -522,6 +531,15 @@ pub(super) async fn page(
     } else {
         StatusCode::OK
     };
+    let notes = crate::notes::dosing_panel(st, staff, s.patient_id, s.id).await?;
+    let team = crate::team::dosing_panel(st, staff, s.patient_id).await?;
+    let prep_intention = if s.checklist.is_none() && staff.may(Action::ReadNotes) {
+        st.store
+            .current_intention(&staff.actor(), clinic, s.patient_id, Some(s.course_id))
+            .await?
+    } else {
+        None
+    };
     let title = format!("Dosing session — {}", r.patient_name);
     Ok(render(
         &SessionPage {
@@ -553,6 +571,9 @@ pub(super) async fn page(
             flowsheet_js_sri: FLOWSHEET_JS_SRI.as_str(),
             today: staff.tz.date(&now).to_string(),
             typed,
+            notes,
+            prep_intention,
+            team,
             r,
         },
         status,

@@ -1,1 +1,0 @@
-//! Therapy notes, their addenda, co-signatures, psychotherapy-note grants and templates.
