@@ -1,6 +1,6 @@
 //! Safety alerts: what a clinician must see and act on — a suicide-risk answer in a
 //! questionnaire, a vital sign beyond the protocol's alert threshold or an adverse event in a
-//! dosing session, later a patient's check-in. Each alert names the record that raised it. An
+//! dosing session, a patient's check-in. Each alert names the record that raised it. An
 //! alert is never deleted; it is acknowledged once, with a note of what was done, and an open
 //! alert left longer than the clinic's escalation time is shown as escalated.
 
@@ -30,6 +30,15 @@ crate::code::coded_enum! {
         VitalOutOfRange = "vital_out_of_range" / "Vital sign out of range",
         /// An adverse event recorded in a dosing session.
         AdverseEvent = "adverse_event" / "Adverse event",
+        /// A side effect a patient reported in a check-in, which the clinic's check-in
+        /// settings raise an alert for (the side effect is the alert's item).
+        CheckinSideEffect = "checkin_side_effect" / "Side effect reported in a check-in",
+        /// Words about self-harm or suicide in a check-in's free text (a word screen).
+        CheckinWorryingWords = "checkin_worrying_words" / "Worrying words in a check-in",
+        /// A check-in's mood at or below the clinic's threshold.
+        CheckinLowMood = "checkin_low_mood" / "Low mood in a check-in",
+        /// A check-in's mood down by the clinic's points since the previous one.
+        CheckinMoodDrop = "checkin_mood_drop" / "Mood drop since the last check-in",
     }
 }
 
@@ -54,7 +63,12 @@ impl AlertKind {
             AlertKind::AsqAcutePositive => Some(Flag::AsqAcutePositive),
             AlertKind::Phq9Item9Unanswered => Some(Flag::Phq9Item9Unanswered),
             AlertKind::AsqUnanswered => Some(Flag::AsqUnanswered),
-            AlertKind::VitalOutOfRange | AlertKind::AdverseEvent => None,
+            AlertKind::VitalOutOfRange
+            | AlertKind::AdverseEvent
+            | AlertKind::CheckinSideEffect
+            | AlertKind::CheckinWorryingWords
+            | AlertKind::CheckinLowMood
+            | AlertKind::CheckinMoodDrop => None,
         }
     }
 }
@@ -115,6 +129,14 @@ impl AlertSource {
     pub fn response_id(self) -> Option<Uuid> {
         match self {
             AlertSource::Response(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The check-in, when a check-in raised the alert.
+    pub fn checkin_id(self) -> Option<Uuid> {
+        match self {
+            AlertSource::Checkin(id) => Some(id),
             _ => None,
         }
     }
@@ -288,7 +310,8 @@ mod tests {
             Ok(AlertKind::VitalOutOfRange)
         );
         assert_eq!(AlertKind::AdverseEvent.label(), "Adverse event");
-        assert_eq!(AlertKind::ALL.len(), Flag::ALL.len() + 2);
+        assert_eq!(AlertKind::ALL.len(), Flag::ALL.len() + 6);
+        assert_eq!(AlertKind::CheckinSideEffect.flag(), None);
     }
 
     #[test]
@@ -305,6 +328,8 @@ mod tests {
         }
         assert_eq!(AlertSource::Response(id).response_id(), Some(id));
         assert_eq!(AlertSource::Vitals(id).response_id(), None);
+        assert_eq!(AlertSource::Checkin(id).checkin_id(), Some(id));
+        assert_eq!(AlertSource::Response(id).checkin_id(), None);
         let e = AlertSource::parse("lab_result", id)
             .err()
             .map(|e| e.to_string());

@@ -81,6 +81,22 @@ pub fn history_link(from: Sender<'_>, url: &str) -> PatientMessage {
     }
 }
 
+/// A check-in between sessions through a single-use link. The message says nothing of the
+/// patient's care beyond that the clinic asks how they are, and that the check-in is read in
+/// working hours — not a way to reach help in a crisis.
+pub fn checkin_link(from: Sender<'_>, url: &str, valid_days: i32) -> PatientMessage {
+    let clinic_name = from.clinic_name;
+    PatientMessage {
+        subject: format!("{clinic_name}: how have you been since your last session?"),
+        body: format!(
+            "Hello,\n\nYour care team at {clinic_name} would like to hear how you have been since your last session: your mood, your sleep, any side effects, and anything you want to tell them. It takes a few minutes:\n\n{url}\n\nThe link works once and expires after {valid_days} day{}. Your care team reads check-ins during working hours; if you need help urgently, call {} or your local emergency number. If you did not expect this message, please call {}.\n",
+            if valid_days == 1 { "" } else { "s" },
+            from.call(),
+            from.call()
+        ),
+    }
+}
+
 /// The one reminder for a link still unanswered. The token is never stored, so the reminder
 /// points to the original message rather than carrying the link again.
 pub fn questionnaire_reminder(
@@ -144,5 +160,26 @@ mod tests {
         assert!(r.body.contains("1970-01-01"));
         assert!(r.body.contains("call Riverside on +1 555 0100 4000"));
         assert!(!r.body.contains("/p/"));
+    }
+
+    #[test]
+    fn the_checkin_message_carries_the_link_and_says_it_is_not_for_emergencies() {
+        let phone = Phone::parse("+1 555 0100 4000").unwrap_or_else(|_| unreachable!());
+        let from = Sender {
+            clinic_name: "Riverside",
+            phone: Some(&phone),
+        };
+        let m = checkin_link(from, &format!("https://kap.example/k/{TOKEN_SLOT}"), 3);
+        assert_eq!(
+            m.subject,
+            "Riverside: how have you been since your last session?"
+        );
+        assert!(m.body.contains("/k/{link-token}"));
+        assert!(m.body.contains("expires after 3 days"));
+        assert!(
+            m.body
+                .contains("call Riverside on +1 555 0100 4000 or your local emergency number")
+        );
+        assert!(checkin_link(from, "u", 1).body.contains("after 1 day."));
     }
 }

@@ -1,5 +1,5 @@
-//! The background worker inside `serve`: turns due questionnaire schedules into patient links,
-//! and delivers queued messages by SMTP when a mail server is configured. Every step is
+//! The background worker inside `serve`: turns due questionnaire and check-in schedules into
+//! patient links, and delivers queued messages by SMTP when a mail server is configured. Every step is
 //! idempotent against the database, so a restart loses nothing: unsent messages stay queued.
 
 use anyhow::Result;
@@ -56,7 +56,9 @@ pub async fn send_pending(
 }
 
 /// Fires every due schedule: its link is made and the schedule moved on, in one transaction
-/// each; and sends the links owed before appointments. Returns how many links were made.
+/// each; sends the links owed before appointments; and carries out check-in schedules (every N
+/// days while a course is active, N days after each dosing session). Returns how many links
+/// were made.
 pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<usize> {
     let now = kap_store::now();
     let deliver = LinkDelivery {
@@ -74,6 +76,7 @@ pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<us
             made += 1;
         }
     }
+    made += store.run_checkin_schedules(now, deliver).await?;
     Ok(made)
 }
 
@@ -272,5 +275,46 @@ mod tests {
         );
         let s = &store.schedules_of(clinic.id, pid).await.expect("schedules")[0];
         assert!(s.next_due_at.expect("next") > kap_store::now() + chrono::Duration::days(6));
+    }
+
+    #[tokio::test]
+    async fn due_checkin_schedules_become_checkin_links() {
+        let store = kap_store::testing::store("sqlite").await.expect("store");
+        let clinic = store.default_clinic().await.expect("clinic");
+        let details = kap_domain::patient::PatientForm {
+            full_name: "Checkin Patient".into(),
+            date_of_birth: "1980-01-01".into(),
+            ..Default::default()
+        }
+        .parse(chrono::Utc::now().date_naive())
+        .expect("details");
+        let pid = store
+            .create_patient(&Actor::system(), clinic.id, &details)
+            .await
+            .expect("patient");
+        store
+            .add_checkin_schedule(
+                &Actor::system(),
+                clinic.id,
+                pid,
+                &kap_domain::checkin::schedule::NewSchedule {
+                    kind: kap_domain::checkin::ScheduleKind::EveryDays,
+                    days: 7,
+                    instrument: None,
+                },
+            )
+            .await
+            .expect("schedule");
+        let web = kap_web::WebConfig::default();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        assert_eq!(run_schedules(&store, &web).await.expect("run"), 1);
+        assert_eq!(run_schedules(&store, &web).await.expect("run"), 0);
+        let links = store.checkin_links_of(clinic.id, pid).await.expect("links");
+        assert_eq!(links.len(), 1);
+        let out = store
+            .outbox(&Actor::system(), clinic.id)
+            .await
+            .expect("outbox");
+        assert!(out[0].body.contains(&format!("{}/k/", web.public_url)));
     }
 }

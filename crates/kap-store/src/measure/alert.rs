@@ -161,6 +161,31 @@ pub(crate) async fn raise(a: &mut Audited, r: Raise) -> Result<Uuid> {
     Ok(id)
 }
 
+/// The alerts raised by these records, in the order given, each record's oldest first. Not
+/// audited here: the caller reads them as part of the record and audits that read.
+pub(crate) async fn alerts_of_sources(
+    tx: &mut crate::db::Tx,
+    clinic_id: Uuid,
+    sources: &[AlertSource],
+) -> Result<Vec<Alert>> {
+    let sql = format!(
+        "{ALERT_SQL} WHERE a.clinic_id = $1 AND a.source_id = $2 AND a.source_kind = $3
+         ORDER BY a.raised_at, a.id"
+    );
+    let mut out = vec![];
+    for s in sources {
+        out.extend(alerts(fetch_all!(
+            tx(tx),
+            AlertRow,
+            sqlx::AssertSqlSafe(sql.clone()),
+            clinic_id,
+            s.id(),
+            s.kind_str()
+        ))?);
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Open alerts of a clinic, most severe and oldest first (audited: they name patients).
     pub async fn open_alerts(&self, actor: &Actor, clinic_id: Uuid) -> Result<Vec<Alert>> {

@@ -16,12 +16,14 @@ use kap_domain::person::Phone;
 use kap_domain::time::TimeZone;
 use uuid::Uuid;
 
-/// The link a message carries: a questionnaire's or a consent document's.
+/// The link a message carries: a questionnaire's, a consent document's, a history's or a
+/// check-in's.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum LinkRef {
     Questionnaire(Uuid),
     Consent(Uuid),
     History(Uuid),
+    Checkin(Uuid),
 }
 
 /// A message to put in the outbox.
@@ -116,24 +118,27 @@ pub(crate) async fn queue_message(
 ) -> Result<()> {
     let id = new_id();
     let sealed = m.token.map(|t| sealer.seal(t, &id.to_string()));
-    let (mut link_id, mut consent_link_id, mut history_link_id) = (None, None, None);
+    let (mut link_id, mut consent_link_id, mut history_link_id, mut checkin_link_id) =
+        (None, None, None, None);
     match m.link {
         LinkRef::Questionnaire(l) => link_id = Some(l),
         LinkRef::Consent(l) => consent_link_id = Some(l),
         LinkRef::History(l) => history_link_id = Some(l),
+        LinkRef::Checkin(l) => checkin_link_id = Some(l),
     }
     exec!(
         tx(a.tx()),
         "INSERT INTO outbox (id, clinic_id, patient_id, link_id, consent_link_id,
-            history_link_id, to_address, subject, body, status, attempts, created_at,
-            sealed_token)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12)",
+            history_link_id, checkin_link_id, to_address, subject, body, status, attempts,
+            created_at, sealed_token)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,0,$12,$13)",
         id,
         m.clinic_id,
         m.patient_id,
         link_id,
         consent_link_id,
         history_link_id,
+        checkin_link_id,
         m.to,
         &m.message.subject,
         &m.message.body,

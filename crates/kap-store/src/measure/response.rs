@@ -78,95 +78,109 @@ impl Store {
     /// in one transaction; when it returns, the alerts are durable. A link, if given, is spent
     /// in the same transaction (a second use finds it spent and stores nothing).
     pub async fn record_response(&self, actor: &Actor, r: NewResponse<'_>) -> Result<Recorded> {
-        let t = r.answered_at;
         // The clinic's rules give each alert its severity.
         let settings = self.measurement_settings(r.clinic_id).await?;
         let mut a = self.audited_in(actor, r.clinic_id).await?;
         patient_in_clinic(a.tx(), r.clinic_id, r.patient_id).await?;
-        let id = new_id();
-        if let Some(link_id) = r.link {
-            let n = exec!(
-                tx(a.tx()),
-                "UPDATE patient_link SET used_at = $1, response_id = NULL
-                 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
-                t,
-                link_id
-            );
-            if n == 0 {
-                return Err(Conflict::LinkSpent.into());
-            }
-        }
-        exec!(
+        let recorded = insert_response(&mut a, &settings, r).await?;
+        a.commit().await?;
+        Ok(recorded)
+    }
+}
+
+/// Stores a scored response and raises its alerts inside the caller's audited transaction
+/// (a check-in records the questionnaire answered with it this way, in its own transaction).
+/// The caller has checked that the patient is of the clinic.
+pub(crate) async fn insert_response(
+    a: &mut crate::audited::Audited,
+    settings: &kap_domain::measure::MeasurementSettings,
+    r: NewResponse<'_>,
+) -> Result<Recorded> {
+    let actor = a.actor().clone();
+    let t = r.answered_at;
+    let id = new_id();
+    if let Some(link_id) = r.link {
+        let n = exec!(
             tx(a.tx()),
-            "INSERT INTO questionnaire_response (id, clinic_id, patient_id, instrument, context,
+            "UPDATE patient_link SET used_at = $1, response_id = NULL
+                 WHERE id = $2 AND used_at IS NULL AND expires_at > $1",
+            t,
+            link_id
+        );
+        if n == 0 {
+            return Err(Conflict::LinkSpent.into());
+        }
+    }
+    exec!(
+        tx(a.tx()),
+        "INSERT INTO questionnaire_response (id, clinic_id, patient_id, instrument, context,
                 source, entered_by, complete, total, band, screen, answered_at, created_at)
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)",
+        id,
+        r.clinic_id,
+        r.patient_id,
+        r.instrument.code,
+        r.context.as_str(),
+        r.source.as_str(),
+        actor.staff_id,
+        r.scored.complete,
+        r.scored.total,
+        r.scored.band,
+        r.scored.screen,
+        t
+    );
+    for (item, value) in r.answers {
+        exec!(
+            tx(a.tx()),
+            "INSERT INTO response_item (response_id, item_id, value) VALUES ($1,$2,$3)",
             id,
-            r.clinic_id,
-            r.patient_id,
-            r.instrument.code,
-            r.context.as_str(),
-            r.source.as_str(),
-            actor.staff_id,
-            r.scored.complete,
-            r.scored.total,
-            r.scored.band,
-            r.scored.screen,
-            t
+            item,
+            *value
         );
-        for (item, value) in r.answers {
-            exec!(
-                tx(a.tx()),
-                "INSERT INTO response_item (response_id, item_id, value) VALUES ($1,$2,$3)",
-                id,
-                item,
-                *value
-            );
-        }
-        if let Some(link_id) = r.link {
-            // The link is spent: its messages drop their sealed token, and an unsent email is
-            // not sent any more.
-            exec!(
-                tx(a.tx()),
-                "UPDATE outbox SET sealed_token = NULL,
+    }
+    if let Some(link_id) = r.link {
+        // The link is spent: its messages drop their sealed token, and an unsent email is
+        // not sent any more.
+        exec!(
+            tx(a.tx()),
+            "UPDATE outbox SET sealed_token = NULL,
                     status = CASE WHEN status = $1 THEN $2 ELSE status END
                  WHERE link_id = $3",
-                OutboxStatus::Pending.as_str(),
-                OutboxStatus::Superseded.as_str(),
-                link_id
-            );
-            exec!(
-                tx(a.tx()),
-                "UPDATE patient_link SET response_id = $1 WHERE id = $2",
-                id,
-                link_id
-            );
-        }
-        a.record(
-            AuditAction::ResponseRecorded,
-            Subject::patient(r.patient_id)
-                .with_detail(format!("{} response {id}", r.instrument.code)),
-        )
-        .await?;
-        let mut alerts = vec![];
-        for f in &r.scored.flags {
-            let raise = super::alert::Raise::for_flag(
-                r.clinic_id,
-                r.patient_id,
-                id,
-                f,
-                settings.severity_of(f),
-                t,
-            );
-            alerts.push(super::alert::raise(&mut a, raise).await?);
-        }
-        a.commit().await?;
-        Ok(Recorded {
-            response_id: id,
-            alerts,
-        })
+            OutboxStatus::Pending.as_str(),
+            OutboxStatus::Superseded.as_str(),
+            link_id
+        );
+        exec!(
+            tx(a.tx()),
+            "UPDATE patient_link SET response_id = $1 WHERE id = $2",
+            id,
+            link_id
+        );
     }
+    a.record(
+        AuditAction::ResponseRecorded,
+        Subject::patient(r.patient_id).with_detail(format!("{} response {id}", r.instrument.code)),
+    )
+    .await?;
+    let mut alerts = vec![];
+    for f in &r.scored.flags {
+        let raise = super::alert::Raise::for_flag(
+            r.clinic_id,
+            r.patient_id,
+            id,
+            f,
+            settings.severity_of(f),
+            t,
+        );
+        alerts.push(super::alert::raise(a, raise).await?);
+    }
+    Ok(Recorded {
+        response_id: id,
+        alerts,
+    })
+}
 
+impl Store {
     /// A patient's responses, oldest first, with their item answers (one query each, not one
     /// per response). Audited as a read of the patient's questionnaire data.
     pub async fn responses_of(

@@ -1,32 +1,52 @@
-//! Check-ins between sessions: the patient's link page, sending links, reviewing check-ins;
-//! the check-ins API.
+//! Check-ins between sessions: the patient's link page (`/k/{token}`: mood, sleep, side
+//! effects, a reflection on the intention, a journal, and a questionnaire when one was
+//! attached), sending links and setting schedules from the chart, the clinic's review list and
+//! one check-in's page with "Mark seen", the home page's count, the administrators' check-in
+//! settings, and the check-ins API. Coordinators send links and see whether they were
+//! answered; only clinicians read the answers.
 
-use crate::AppState;
+mod api;
+mod chart;
+mod patient;
+mod review;
+mod settings;
+
+pub use chart::{home_section, section};
+
+use crate::http::Access::{Needs, Public};
 use crate::http::Routes;
-use crate::http::Staff;
-use crate::http::sections::{Returned, SectionFuture};
-use uuid::Uuid;
+use kap_domain::permission::Action::{ManageClinic, ReadCheckins, ReviewCheckins, SendCheckin};
+use utoipa_axum::routes;
 
 pub fn router() -> Routes {
     Routes::new()
-}
-
-/// The chart's check-ins panel.
-pub fn section<'a>(
-    _st: &'a AppState,
-    _staff: &'a Staff,
-    _patient: Option<Uuid>,
-    _returned: &'a Returned,
-) -> SectionFuture<'a> {
-    Box::pin(async move { Ok(None) })
-}
-
-/// The home page's check-ins items.
-pub fn home_section<'a>(
-    _st: &'a AppState,
-    _staff: &'a Staff,
-    _patient: Option<Uuid>,
-    _returned: &'a Returned,
-) -> SectionFuture<'a> {
-    Box::pin(async move { Ok(None) })
+        .get("/k/{token}", Public, patient::show)
+        .post("/k/{token}", Public, patient::submit)
+        .get("/k/{token}/done", Public, patient::done)
+        .get("/checkins", Needs(ReadCheckins), review::list)
+        .get("/checkins/{id}", Needs(ReadCheckins), review::show)
+        .post(
+            "/checkins/{id}/seen",
+            Needs(ReviewCheckins),
+            review::mark_seen,
+        )
+        .post(
+            "/patients/{patient}/checkins/links",
+            Needs(SendCheckin),
+            chart::send,
+        )
+        .post(
+            "/patients/{patient}/checkins/schedules",
+            Needs(SendCheckin),
+            chart::add_schedule,
+        )
+        .post(
+            "/patients/{patient}/checkins/schedules/{schedule}/stop",
+            Needs(SendCheckin),
+            chart::stop_schedule,
+        )
+        .get("/admin/checkins", Needs(ManageClinic), settings::show)
+        .post("/admin/checkins", Needs(ManageClinic), settings::save)
+        .api(ReadCheckins, routes!(api::of_patient))
+        .api(ReadCheckins, routes!(api::one))
 }

@@ -224,6 +224,19 @@ mod tests {
     }
 
     #[test]
+    fn a_checkin_alert_leads_to_its_checkin() {
+        let checkin = Uuid::from_u128(5);
+        let html = render(alert(
+            AlertKind::CheckinSideEffect,
+            AlertSource::Checkin(checkin),
+            None,
+        ));
+        assert!(html.contains("Side effect reported in a check-in, from a check-in"));
+        assert!(html.contains(&format!("href=\"/checkins/{checkin}\">Open the check-in")));
+        assert!(!html.contains("Open the dosing session") && !html.contains("See the response"));
+    }
+
+    #[test]
     fn an_adverse_event_alert_without_a_session_has_no_session_link() {
         let html = render(alert(
             AlertKind::AdverseEvent,

@@ -1,1 +1,0 @@
-//! Check-in links and the check-ins patients send through them.
