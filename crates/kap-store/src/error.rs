@@ -124,6 +124,13 @@ pub enum Conflict {
     /// Two rooms of one clinic with one name.
     #[error("the clinic already has a room called \"{0}\"")]
     RoomNameTaken(String),
+    /// A note, template or notes setting the notes rules refuse (who may sign, a signed note's
+    /// lock, what was typed…).
+    #[error(transparent)]
+    Note(#[from] kap_domain::notes::NoteRefused),
+    /// A care-team message or task whose fields do not hold (every problem listed).
+    #[error("not posted: {0}")]
+    TeamInvalid(kap_domain::FieldErrors),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -92,12 +92,15 @@ crate::code::coded_enum! {
         NoteCoSigned = "note.cosign" / "Note co-signed",
         NoteAddendum = "note.addendum" / "Note addendum written",
         NoteShared = "note.share" / "Psychotherapy note shared or unshared",
+        NoteDiscarded = "note.discard" / "Note draft discarded",
+        CommitmentReviewed = "note.commitment" / "Commitment reviewed",
         NoteTemplateChanged = "note.template" / "Note template changed",
         CheckinLinkCreated = "checkin.link" / "Check-in link created",
         CheckinOpened = "checkin.open" / "Check-in link opened",
         CheckinSubmitted = "checkin.submit" / "Check-in submitted",
         CheckinsRead = "checkin.read" / "Check-ins read",
         CheckinSeen = "checkin.seen" / "Check-in reviewed",
+        CheckinScheduleChanged = "checkin.schedule" / "Check-in schedule changed",
         TeamThreadRead = "team.read" / "Care-team thread read",
         TeamPosted = "team.post" / "Care-team message or task posted",
         TeamTaskChanged = "team.task" / "Care-team task changed",
@@ -134,6 +137,8 @@ impl AuditAction {
                 | Self::NoteCoSigned
                 | Self::NoteAddendum
                 | Self::NoteShared
+                | Self::NoteDiscarded
+                | Self::CommitmentReviewed
                 | Self::CheckinSubmitted
                 | Self::CheckinsRead
                 | Self::CheckinSeen

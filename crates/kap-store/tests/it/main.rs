@@ -5,14 +5,17 @@
 
 mod account;
 mod audit;
+mod checkin;
 mod consent;
 mod course;
 mod dosing;
 mod inquiry;
 mod measure;
+mod notes;
 mod patient;
 mod screening;
 mod staff;
+mod team;
 
 use kap_domain::Role;
 use kap_store::staff::NewStaff;

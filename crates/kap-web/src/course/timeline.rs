@@ -15,6 +15,7 @@ use axum::response::Response;
 use kap_domain::Action;
 use kap_domain::course::timeline::{self, Day, Event, Filter, Strand, Tone, Window};
 use kap_domain::course::{AppointmentStatus, CourseStatus};
+use kap_domain::notes::{NoteKind, NoteStatus};
 use kap_domain::protocol::SessionKind;
 use kap_store::course::CourseDetail;
 
@@ -52,6 +53,7 @@ fn visible(staff: &Staff) -> Vec<Strand> {
         .copied()
         .filter(|s| match s {
             // Sessions and course changes are what the course page shows everyone who reads it.
+            // Notes add to these strands only for roles that read notes.
             Strand::Preparation | Strand::Integration | Strand::Other | Strand::Dosing => true,
             Strand::Checkin => staff.may(Action::ReadCheckins),
             Strand::Score => staff.may(Action::ReadResponses),
@@ -190,6 +192,86 @@ pub(super) async fn show(
                 status: None,
                 tone: Tone::Plain,
                 href: Some(format!("/patients/{patient}#questionnaires")),
+            });
+        }
+    }
+    if staff.may(Action::ReadNotes) {
+        // Psychotherapy notes are never among these lines: they are kept apart from the record.
+        for n in st
+            .store
+            .note_lines_of_patient(&actor, clinic, patient)
+            .await?
+        {
+            let ours = match n.course_id {
+                Some(c) => c == d.course.id,
+                None => window.contains(n.written_at),
+            };
+            if !ours {
+                continue;
+            }
+            events.push(Event {
+                at: n.written_at,
+                strand: match n.kind {
+                    NoteKind::Preparation => Strand::Preparation,
+                    NoteKind::InSession => Strand::Dosing,
+                    NoteKind::Integration => Strand::Integration,
+                    NoteKind::Progress | NoteKind::Psychotherapy => Strand::Other,
+                },
+                title: format!("{} by {}", n.kind.label(), n.author_name),
+                detail: (!n.summary.is_empty()).then(|| n.summary.clone()),
+                status: Some(n.status.label().to_owned()),
+                tone: match n.status {
+                    NoteStatus::Signed => Tone::Plain,
+                    NoteStatus::Draft | NoteStatus::AwaitingCosignature => Tone::Attention,
+                },
+                href: Some(format!("/notes/{}", n.id)),
+            });
+        }
+    }
+    if staff.may(Action::ReadCheckins) {
+        for c in st
+            .store
+            .checkin_lines_of_patient(&actor, clinic, patient)
+            .await?
+        {
+            if !window.contains(c.submitted_at) {
+                continue;
+            }
+            let mut said = vec![];
+            if c.side_effects.is_empty() {
+                said.push("no side effects".to_owned());
+            } else {
+                said.push(
+                    c.side_effects
+                        .iter()
+                        .map(|e| e.label().to_lowercase())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
+            if let (Some(i), Some(t)) = (c.questionnaire, c.questionnaire_total) {
+                said.push(format!("{} {t}", i.name));
+            }
+            events.push(Event {
+                at: c.submitted_at,
+                strand: Strand::Checkin,
+                title: format!("Check-in · mood {}/10", c.mood.value()),
+                detail: Some(said.join(" · ")),
+                status: Some(
+                    match (c.flagged(), c.seen) {
+                        (true, false) => "Flagged, not yet seen",
+                        (true, true) => "Flagged, seen",
+                        (false, false) => "Not yet seen",
+                        (false, true) => "Seen",
+                    }
+                    .to_owned(),
+                ),
+                tone: if c.flagged() && !c.seen {
+                    Tone::Attention
+                } else {
+                    Tone::Plain
+                },
+                href: Some(format!("/checkins/{}", c.id)),
             });
         }
     }

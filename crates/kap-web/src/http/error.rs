@@ -124,6 +124,11 @@ pub fn conflict_words(c: &Conflict) -> String {
         Conflict::RoomNameTaken(name) => {
             format!("The clinic already has a room called \"{name}\".")
         }
+        Conflict::Note(r) => crate::notes::refusal_words(r),
+        Conflict::TeamInvalid(e) => {
+            let words: Vec<&str> = e.iter().map(|x| x.message.as_str()).collect();
+            words.join(" ")
+        }
     }
 }
 
@@ -203,6 +208,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(Conflict::DosingInvalid(e)) => AppError::Invalid(e),
+            StoreError::Conflict(Conflict::Note(kap_domain::notes::NoteRefused::Invalid(e))) => {
+                AppError::Invalid(e)
+            }
+            StoreError::Conflict(Conflict::TeamInvalid(e)) => AppError::Invalid(e),
             StoreError::Conflict(c) => AppError::Conflict(conflict_words(&c)),
             other => internal(&other),
         }

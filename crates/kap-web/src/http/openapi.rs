@@ -21,7 +21,7 @@ impl utoipa::Modify for BearerAuth {
 #[openapi(
     info(title = "Kapstone API", description = "Patients and inquiries of one clinic, as the token's staff member sees them. Every call is audited."),
     modifiers(&BearerAuth),
-    tags((name = "patients", description = "The patient registry"), (name = "inquiries", description = "The inquiry inbox"), (name = "measures", description = "Questionnaires, scores, alerts and trajectories"), (name = "screening", description = "Screening: findings, treatment resistance, the eligibility decision"), (name = "consent", description = "Signed consents and the esketamine REMS enrolment"), (name = "dosing", description = "Dosing sessions: vital signs, administrations, discharge"))
+    tags((name = "patients", description = "The patient registry"), (name = "inquiries", description = "The inquiry inbox"), (name = "measures", description = "Questionnaires, scores, alerts and trajectories"), (name = "screening", description = "Screening: findings, treatment resistance, the eligibility decision"), (name = "consent", description = "Signed consents and the esketamine REMS enrolment"), (name = "dosing", description = "Dosing sessions: vital signs, administrations, discharge"), (name = "checkins", description = "Patients' check-ins between sessions and the alerts they raised"))
 )]
 pub struct ApiDoc;
 

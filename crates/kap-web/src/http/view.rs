@@ -182,6 +182,10 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "appointment-booked" => "The appointment was booked.",
         "appointment-updated" => "The appointment was updated.",
         "feed-issued" => "A new calendar address was made; the old one no longer works.",
+        "checkin-link-sent" => {
+            "Check-in link created. It is in the outbox (sent by email where configured)."
+        }
+        "checkin-seen" => "Marked seen.",
         _ => return None,
     })
 }

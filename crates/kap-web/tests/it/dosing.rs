@@ -293,6 +293,27 @@ async fn a_nurse_checks_in_a_dosing_appointment_and_opens_its_session_at_the_che
 }
 
 #[tokio::test]
+async fn the_care_teams_word_since_the_last_dose_is_on_the_session_for_the_dose_decision() {
+    let seat = Seat::take(IV, "Lior Ben-David").await;
+    let app = &seat.app;
+    let sid = seat.open().await;
+    let therapist = app.browser(Role::Therapist).await;
+    let said = "Integration went well; still tearful in the evenings. Worth a word before dosing.";
+    let r = app
+        .post(
+            &format!("/patients/{}/team/messages", seat.patient),
+            &therapist,
+            &[("text", said), ("back", "page")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get(&format!("/dosing/{sid}"), Some(&seat.pres)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Care team before this dose"), "{}", page.body);
+    assert!(page.body.contains("still tearful in the evenings"));
+}
+
+#[tokio::test]
 async fn nurses_and_prescribers_record_and_only_a_prescriber_orders_decides_holds_and_signs() {
     let seat = Seat::take(IV, "Bruno Alves").await;
     let app = &seat.app;

@@ -4,16 +4,19 @@
 
 mod account;
 mod api;
+mod checkin;
 mod consent;
 mod course;
 mod dosing;
 mod first_week;
 mod hardening;
 mod measure;
+mod notes;
 mod pages;
 mod permissions;
 mod screening;
 mod security;
+mod team;
 mod timeline;
 
 use axum::Router;
