@@ -309,7 +309,11 @@ async fn the_care_teams_word_since_the_last_dose_is_on_the_session_for_the_dose_
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = app.get(&format!("/dosing/{sid}"), Some(&seat.pres)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Care team before this dose"), "{}", page.body);
+    assert!(
+        page.body.contains("Care team before this dose"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("still tearful in the evenings"));
 }
 
