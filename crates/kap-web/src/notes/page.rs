@@ -606,9 +606,15 @@ pub(super) async fn save(
     if saved.is_err() || field(&f, "then") != "sign" {
         return answer(&st, &staff, id, saved, "saved", "note", None, &f).await;
     }
+    sign_saved(&st, &staff, id, f).await
+}
+
+/// Signs a draft just saved from its form ("Save and sign"): an incomplete note comes back as
+/// typed, saved but not signed, with what is missing.
+async fn sign_saved(st: &AppState, staff: &Staff, id: Uuid, f: Fields) -> AppResult<Response> {
     let signed = st
         .store
-        .sign_note(&actor, clinic, id, kap_store::now())
+        .sign_note(&staff.actor(), staff.clinic_id(), id, kap_store::now())
         .await;
     match signed {
         Err(StoreError::Conflict(Conflict::Note(NoteRefused::Incomplete(errors)))) => {
@@ -621,8 +627,8 @@ pub(super) async fn save(
                     .join(" ")
             );
             note_page(
-                &st,
-                &staff,
+                st,
+                staff,
                 id,
                 None,
                 Returned::form("note", f, errors),
@@ -631,7 +637,7 @@ pub(super) async fn save(
             )
             .await
         }
-        r => answer(&st, &staff, id, r, "signed", "note", None, &f).await,
+        r => answer(st, staff, id, r, "signed", "note", None, &f).await,
     }
 }
 
@@ -1082,31 +1088,5 @@ pub(super) async fn create(
     if field(&f, "then") != "sign" {
         return Ok(see_other(&format!("/notes/{id}?notice=started")));
     }
-    match st
-        .store
-        .sign_note(&actor, clinic, id, kap_store::now())
-        .await
-    {
-        Err(StoreError::Conflict(Conflict::Note(NoteRefused::Incomplete(errors)))) => {
-            let words = format!(
-                "The draft was saved but not signed. {}",
-                errors
-                    .iter()
-                    .map(|x| x.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            note_page(
-                &st,
-                &staff,
-                id,
-                None,
-                Returned::form("note", f, errors),
-                Some(words),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        r => answer(&st, &staff, id, r, "signed", "note", None, &f).await,
-    }
+    sign_saved(&st, &staff, id, f).await
 }
