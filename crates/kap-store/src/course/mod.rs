@@ -586,7 +586,7 @@ impl Store {
             actor.staff_id,
             n.therapist_id
         );
-        add_event(a.tx(), id, CourseStatus::Planned, None, actor.staff_id).await?;
+        add_event(a.tx(), id, CourseStatus::Planned, None, actor.staff_id, at).await?;
         for mut b in bookings {
             b.course_id = Some(id);
             insert_appointment(a.tx(), clinic_id, &b, actor.staff_id).await?;
@@ -734,6 +734,7 @@ pub(crate) async fn add_event(
     status: CourseStatus,
     reason: Option<&str>,
     by: Option<Uuid>,
+    at: DateTime<Utc>,
 ) -> Result<()> {
     exec!(
         tx(tx),
@@ -744,7 +745,7 @@ pub(crate) async fn add_event(
         status.as_str(),
         reason,
         by,
-        now()
+        at
     );
     Ok(())
 }
@@ -765,7 +766,7 @@ pub(crate) async fn change_status(
         t,
         c.id
     );
-    add_event(a.tx(), c.id, next, reason, by).await?;
+    add_event(a.tx(), c.id, next, reason, by, t).await?;
     if !next.is_open() {
         let why = format!(
             "Course {}{}",
