@@ -1,6 +1,7 @@
 //! A course's timeline through the router: the checked-in dosing session and the scores
 //! interleaved by time for a prescriber, the scores hidden from a coordinator, a filter by
-//! strand, and an unknown strand named in a message rather than ignored.
+//! strand, an unknown strand named in a message rather than ignored, notes on it but never a
+//! psychotherapy note.
 
 use super::dosing::{IV, Seat};
 use super::measure::phq9_fields;
@@ -33,7 +34,34 @@ async fn a_course_timeline_tells_the_story_each_role_may_read() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
+    // The therapist's signed preparation note, and a psychotherapy note of their own.
+    let therapist = app.browser(Role::Therapist).await;
+    for (kind, field, words) in [
+        ("preparation", "intention", "To stop bracing for bad news"),
+        (
+            "psychotherapy",
+            "process_notes",
+            "Transference: heard her father",
+        ),
+    ] {
+        let r = app
+            .post(
+                &format!("/patients/{}/notes", seat.patient),
+                &therapist,
+                &[("kind", kind), (field, words), ("then", "sign")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+
     let url = format!("/courses/{course}/timeline");
+    // A psychotherapy note is kept apart from the record: not on the timeline, even for its
+    // author.
+    let page = app.get(&url, Some(&therapist)).await;
+    assert!(page.body.contains("Preparation note by"), "{}", page.body);
+    assert!(page.body.contains("To stop bracing for bad news"));
+    assert!(!page.body.contains("Transference"));
+    assert!(!page.body.contains("Psychotherapy"));
     let page = app.get(&url, Some(&seat.pres)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(&format!("href=\"/dosing/{session}\"")));
@@ -67,6 +95,7 @@ async fn a_course_timeline_tells_the_story_each_role_may_read() {
     let page = app.get(&url, Some(&coord)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("PHQ-9"));
+    assert!(!page.body.contains("bracing"));
     assert!(!page.body.contains("value=\"score\""));
     // An administrator does not read courses at all.
     let admin = app.browser(Role::Admin).await;
