@@ -63,6 +63,8 @@ pub struct NavUser {
     pub admin: bool,
     pub outbox: bool,
     pub calendar: bool,
+    /// The check-ins waiting for review (roles that read check-ins).
+    pub checkins: bool,
     pub protocols: bool,
 }
 
@@ -94,6 +96,7 @@ impl Shell {
                 admin: staff.may(Action::ManageStaff),
                 outbox: staff.may(Action::ReadOutbox),
                 calendar: staff.may(Action::ReadCalendar),
+                checkins: staff.may(Action::ReadCheckins),
                 protocols: staff.may(Action::ReadProtocols),
             }),
             csrf: staff.csrf_token().to_owned(),

@@ -754,3 +754,23 @@ async fn an_administrator_sets_the_clinics_checkin_rules() {
         Some(Severity::High)
     );
 }
+
+#[tokio::test]
+async fn the_main_navigation_leads_clinicians_to_check_ins_and_not_coordinators() {
+    let app = TestApp::new().await;
+    let nurse = app.browser(Role::Nurse).await;
+    let home = app.get("/", Some(&nurse)).await;
+    assert!(
+        home.body.contains(r#"<a href="/checkins">Check-ins</a>"#),
+        "{}",
+        home.body
+    );
+    let list = app.get("/checkins", Some(&nurse)).await;
+    assert!(
+        list.body
+            .contains(r#"<a href="/checkins" aria-current="page">Check-ins</a>"#)
+    );
+    let coordinator = app.browser(Role::Coordinator).await;
+    let home = app.get("/", Some(&coordinator)).await;
+    assert!(!home.body.contains(r#"href="/checkins""#));
+}
