@@ -26,6 +26,8 @@ pub struct CourseStaff {
     pub prescriber: Option<Uuid>,
     pub nurse: Option<Uuid>,
     pub therapist: Option<Uuid>,
+    /// A therapist in training whose notes the therapist co-signs.
+    pub trainee: Option<Uuid>,
 }
 
 struct Planned<'a> {

@@ -153,6 +153,11 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
             Role::Therapist,
         ),
         (
+            "trainee@demo.kapstone.test",
+            "Tess Trainee",
+            Role::Therapist,
+        ),
+        (
             "coordinator@demo.kapstone.test",
             "Cora Coordinator",
             Role::Coordinator,
@@ -164,6 +169,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
     let mut nurse = None;
     let mut admin = None;
     let mut therapist = None;
+    let mut trainee = None;
     for (email, name, role) in staff {
         let new = NewStaff {
             email,
@@ -185,8 +191,13 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         if role == Role::Admin {
             admin = Some(id);
         }
+        // The first therapist treats; the trainee writes notes under their supervision.
         if role == Role::Therapist {
-            therapist = Some(id);
+            if therapist.is_none() {
+                therapist = Some(id);
+            } else {
+                trainee = Some(id);
+            }
         }
         accounts.push((email.to_owned(), role));
     }
@@ -214,6 +225,7 @@ pub async fn seed(store: &Store, patients: usize) -> Result<DemoLogins> {
         prescriber,
         nurse,
         therapist,
+        trainee,
     };
     let courses = course::seed(store, clinic.id, &ids, &course_staff, tz).await?;
     let sessions = dosing::seed(

@@ -17,6 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use kap_domain::audit::{Actor, ActorKind};
 use kap_domain::course::{Appointment, AppointmentStatus};
 use kap_domain::notes::content::{commitment_field, domain_field};
+use kap_domain::notes::settings::Supervision;
 use kap_domain::notes::{NoteForm, NoteKind};
 use kap_domain::protocol::SessionKind;
 use kap_domain::time::TimeZone;
@@ -444,6 +445,51 @@ pub async fn seed(
         )
         .await?;
         made += 1;
+    }
+    // The trainee's notes, under the therapist's supervision: one co-signed, one waiting.
+    if let (Some(trainee), Some(supervisor), Some(patient)) =
+        (staff.trainee, staff.therapist, patients.get(13))
+    {
+        let mut settings = store.note_settings(clinic).await?;
+        settings.supervision.push(Supervision {
+            clinician: trainee,
+            supervisor,
+        });
+        store
+            .save_note_settings(&actor(staff.admin.context("an admin")?), clinic, &settings)
+            .await?;
+        for (days_ago, cosigned, plan) in [
+            (
+                9,
+                true,
+                "Practise the breathing exercise before bed; review at the next session.",
+            ),
+            (2, false, "Bring the journal to the integration session."),
+        ] {
+            let at = w.now - Duration::days(days_ago);
+            let id = w
+                .note(
+                    &actor(trainee),
+                    *patient,
+                    NoteKind::Progress,
+                    None,
+                    &pairs(&[
+                        ("format", "dap"),
+                        ("data", "Phone support call between sessions: sleeping better, some evening low mood."),
+                        ("assessment", "Settling into the course; no new risk."),
+                        ("plan", plan),
+                    ]),
+                    at,
+                    Some(Duration::minutes(15)),
+                )
+                .await?;
+            if cosigned {
+                store
+                    .cosign_note(&actor(supervisor), clinic, id, at + Duration::hours(20))
+                    .await?;
+            }
+            made += 1;
+        }
     }
     // One patient in twenty beyond the courses: the prescriber's intake progress note.
     for (i, patient) in patients.iter().enumerate().skip(17).step_by(20) {
