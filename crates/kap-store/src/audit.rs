@@ -140,8 +140,8 @@ impl Store {
         f: &AuditFilter,
     ) -> Result<Vec<AuditView>> {
         let mut a = match scope {
-            AuditScope::Clinic(c) => self.audited_in(actor, c).await?,
-            AuditScope::System => self.audited(actor).await?,
+            AuditScope::Clinic(c) => self.audited_read_in(actor, c).await?,
+            AuditScope::System => self.audited_read(actor).await?,
         };
         // Only the filters given become conditions, so each query can use its index
         // (clinic_id, seq), (patient_id, seq) or (actor_id, seq) instead of scanning the trail.

@@ -1,49 +1,117 @@
-//! The one way to change clinical data: an [`Audited`] transaction holds the database
-//! transaction, the audit key and the actor, and appends the hash-chained audit row with
-//! [`Audited::record`] in the same transaction as the change (or read) it records. It refuses
-//! to commit when nothing was recorded, so no write can forget its audit row.
+//! The one way to touch clinical data: an [`Audited`] transaction holds the database
+//! transaction, the audit key and the actor, and [`Audited::record`] notes the hash-chained
+//! audit row of what it did. It refuses to commit when nothing was recorded, so no change and
+//! no read can forget its audit row.
+//!
+//! Two kinds, one rule — nothing is answered before its audit row is durable:
+//! - a **write** ([`Store::audited`]) appends its rows inside its own transaction, so the change
+//!   and its rows commit together or not at all;
+//! - a **read** ([`Store::audited_read`]) reads in a read-only snapshot that takes no write lock,
+//!   then hands its rows to the [group commit](GroupCommit): one writer task appends the rows of
+//!   every read waiting at that moment in one transaction, and wakes each reader only once that
+//!   transaction is durable. A read's data is returned by the store function only after
+//!   [`Audited::commit`] has come back, so no patient data reaches a handler before its row is
+//!   on disk; a batch that fails fails every read in it and appends nothing.
+//!
+//! The chain stays one gap-free sequence because every append — a write's, or a batch's —
+//! happens under the chain lock: SQLite's single writer (the in-process queue, then
+//! `BEGIN IMMEDIATE`), or on PostgreSQL a transaction-scoped advisory lock, which holds across
+//! every process on the database.
 
-use crate::db::{Tx, exec, fetch_opt};
+use crate::db::{Db, Tx, exec, fetch_opt, on};
 use crate::error::{Result, StoreError};
 use crate::{Store, new_id, now};
 use kap_domain::audit::Actor;
 use kap_domain::audit::{AuditAction, AuditEntry, AuditKey, GENESIS, Subject, chain_hash};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
 
 pub(crate) struct Audited {
     tx: Tx,
     key: Arc<AuditKey>,
     actor: Actor,
     recorded: u32,
+    /// A read's rows, waiting for the group commit; `None` for a write, whose rows are
+    /// appended as they are recorded.
+    pending: Option<(GroupCommit, Vec<Row>)>,
+}
+
+/// One audit row before it has a place in the chain.
+struct Row {
+    actor: Actor,
+    action: AuditAction,
+    subject: Subject,
 }
 
 impl Store {
-    /// Opens an audited transaction acting as `actor`.
+    /// Opens an audited write transaction acting as `actor`.
     pub(crate) async fn audited(&self, actor: &Actor) -> Result<Audited> {
         Ok(Audited {
             tx: self.db.begin().await?,
             key: self.key.clone(),
             actor: actor.clone(),
             recorded: 0,
+            pending: None,
         })
     }
 
-    /// Opens an audited transaction about a clinic's records: its rows belong to that clinic
-    /// (and show in its audit log) whoever acts — staff of the clinic, or the system.
+    /// Opens an audited write transaction about a clinic's records: its rows belong to that
+    /// clinic (and show in its audit log) whoever acts — staff of the clinic, or the system.
     pub(crate) async fn audited_in(&self, actor: &Actor, clinic_id: uuid::Uuid) -> Result<Audited> {
-        let actor = Actor {
-            clinic_id: Some(clinic_id),
-            ..actor.clone()
-        };
-        self.audited(&actor).await
+        self.audited(&in_clinic(actor, clinic_id)).await
     }
 
-    /// Appends one audit row in its own transaction, for events with no other write (a failed
-    /// login, a patient opening a link).
+    /// Opens an audited read acting as `actor`: a read-only snapshot whose audit rows go to the
+    /// group commit when it commits. Anything that changes data must use [`Store::audited`].
+    pub(crate) async fn audited_read(&self, actor: &Actor) -> Result<Audited> {
+        Ok(Audited {
+            tx: self.db.begin_read().await?,
+            key: self.key.clone(),
+            actor: actor.clone(),
+            recorded: 0,
+            pending: Some((self.group_commit(), Vec::new())),
+        })
+    }
+
+    /// Opens an audited read about a clinic's records (as [`Store::audited_in`] for writes).
+    pub(crate) async fn audited_read_in(
+        &self,
+        actor: &Actor,
+        clinic_id: uuid::Uuid,
+    ) -> Result<Audited> {
+        self.audited_read(&in_clinic(actor, clinic_id)).await
+    }
+
+    /// Appends one audit row, for events with no other write (a failed login, a refused
+    /// access, a patient opening a link): through the group commit, durable when this returns.
     pub async fn audit_only(&self, actor: &Actor, action: AuditAction, s: Subject) -> Result<()> {
-        let mut a = self.audited(actor).await?;
-        a.record(action, s).await?;
-        a.commit().await
+        self.group_commit()
+            .append(vec![Row {
+                actor: actor.clone(),
+                action,
+                subject: s,
+            }])
+            .await
+    }
+
+    /// How many reads have handed rows to the group commit since this store was opened (for
+    /// tests that must know a read is waiting for its batch).
+    pub fn audit_batches_submitted(&self) -> u64 {
+        self.group_commit().submitted.load(Ordering::SeqCst)
+    }
+
+    fn group_commit(&self) -> GroupCommit {
+        self.group
+            .get_or_init(|| GroupCommit::start(self.db.clone(), self.key.clone()))
+            .clone()
+    }
+}
+
+fn in_clinic(actor: &Actor, clinic_id: uuid::Uuid) -> Actor {
+    Actor {
+        clinic_id: Some(clinic_id),
+        ..actor.clone()
     }
 }
 
@@ -56,19 +124,119 @@ impl Audited {
         &self.actor
     }
 
-    /// Appends the audit row recording `action` on `subject`.
+    /// Records `action` on `subject`: appended now in a write, handed to the group commit with
+    /// the read's other rows when a read commits.
     pub(crate) async fn record(&mut self, action: AuditAction, subject: Subject) -> Result<()> {
-        append(&mut self.tx, &self.key, &self.actor, action, subject).await?;
+        match &mut self.pending {
+            None => append(&mut self.tx, &self.key, &[(&self.actor, action, subject)]).await?,
+            Some((_, rows)) => rows.push(Row {
+                actor: self.actor.clone(),
+                action,
+                subject,
+            }),
+        }
         self.recorded += 1;
         Ok(())
     }
 
-    /// Commits the change with its audit rows; refuses if none was recorded.
+    /// Commits the change with its audit rows, or ends the read and waits until its rows are
+    /// durable; refuses if nothing was recorded.
     pub(crate) async fn commit(self) -> Result<()> {
         if self.recorded == 0 {
             return Err(StoreError::Unaudited);
         }
-        self.tx.commit().await
+        self.tx.commit().await?;
+        match self.pending {
+            None => Ok(()),
+            Some((group, rows)) => group.append(rows).await,
+        }
+    }
+}
+
+/// The most rows one batch appends; more waiting readers go into the next batch. Large enough
+/// that a full queue of requests fits in one commit, small enough to bound one transaction.
+const MAX_BATCH_ROWS: usize = 4096;
+
+/// The queue to the one task that appends reads' audit rows in batches (see the module
+/// documentation). Cheap to clone; the task ends when the last store holding it is dropped.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    queue: mpsc::UnboundedSender<Waiting>,
+    submitted: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GroupCommit")
+    }
+}
+
+/// A read's rows, and how to wake it.
+struct Waiting {
+    rows: Vec<Row>,
+    done: oneshot::Sender<std::result::Result<(), String>>,
+}
+
+impl GroupCommit {
+    fn start(db: Db, key: Arc<AuditKey>) -> GroupCommit {
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_batches(db, key, rx));
+        GroupCommit {
+            queue,
+            submitted: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Queues `rows` and waits until they are durable. Once queued, the rows are appended even
+    /// if the caller stops waiting (a client that went away): its data was never sent, and the
+    /// row records that it was read.
+    async fn append(&self, rows: Vec<Row>) -> Result<()> {
+        let (done, wait) = oneshot::channel();
+        self.queue
+            .send(Waiting { rows, done })
+            .map_err(|_| StoreError::AuditWriter("the audit writer has stopped".into()))?;
+        self.submitted.fetch_add(1, Ordering::SeqCst);
+        match wait.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StoreError::AuditWriter(e)),
+            Err(_) => Err(StoreError::AuditWriter(
+                "the audit writer stopped before the batch was written".into(),
+            )),
+        }
+    }
+}
+
+/// The writer task: takes the first waiting read, takes the chain lock, then every read that
+/// queued meanwhile (up to [`MAX_BATCH_ROWS`]) joins the batch; appends all their rows in one
+/// transaction and wakes each with the outcome of its commit.
+async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiver<Waiting>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        let outcome = async {
+            let mut tx = db.begin().await?;
+            chain_lock(&mut tx).await?;
+            let mut rows = batch[0].rows.len();
+            while rows < MAX_BATCH_ROWS
+                && let Ok(w) = rx.try_recv()
+            {
+                rows += w.rows.len();
+                batch.push(w);
+            }
+            let all: Vec<_> = batch
+                .iter()
+                .flat_map(|w| &w.rows)
+                .map(|r| (&r.actor, r.action, r.subject.clone()))
+                .collect();
+            append(&mut tx, &key, &all).await?;
+            tx.commit().await
+        }
+        .await;
+        // Each failed read reports the error (the web layer logs it with the request).
+        let outcome = outcome.map_err(|e: StoreError| e.to_string());
+        for w in batch {
+            // A reader that went away no longer listens; its row is written all the same.
+            let _ = w.done.send(outcome.clone());
+        }
     }
 }
 
@@ -78,49 +246,108 @@ struct Head {
     hash: String,
 }
 
-/// Appends one audit row inside `tx`. Appends are serialised: SQLite's write transactions
-/// already are (`BEGIN IMMEDIATE`); on PostgreSQL a transaction-scoped advisory lock orders them,
-/// so two transactions never chain onto the same head.
-async fn append(
-    tx: &mut Tx,
-    key: &AuditKey,
-    actor: &Actor,
-    action: AuditAction,
-    subject: Subject,
-) -> Result<()> {
+/// On PostgreSQL, takes the transaction-scoped advisory lock that orders appends to the chain
+/// across every connection and process; SQLite's write transaction already holds its lock.
+pub(crate) async fn chain_lock(tx: &mut Tx) -> Result<()> {
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock(727001)")
             .execute(&mut **t)
             .await?;
     }
+    Ok(())
+}
+
+/// The most rows in one INSERT: 14 values each stays under both backends' limit on bound
+/// parameters.
+const ROWS_PER_INSERT: usize = 256;
+
+/// Appends `rows` to the chain inside `tx`, in order, after the head it finds under the chain
+/// lock, so two transactions never chain onto the same head.
+async fn append(
+    tx: &mut Tx,
+    key: &AuditKey,
+    rows: &[(&Actor, AuditAction, Subject)],
+) -> Result<()> {
+    chain_lock(tx).await?;
     let head = fetch_opt!(
         tx(tx),
         Head,
         "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
     );
-    let (prev_seq, prev_hash) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash));
-    let e = AuditEntry::new(prev_seq + 1, new_id(), now(), actor, action, subject);
-    let hash = chain_hash(key, &prev_hash, &e);
-    exec!(
-        tx(tx),
-        "INSERT INTO audit_event (seq, id, at, actor_id, actor_kind, action, record_kind,
-            record_id, patient_id, clinic_id, address, detail, prev_hash, hash)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-        e.seq,
-        e.id,
-        e.at,
-        e.actor_id,
-        &e.actor_kind,
-        &e.action,
-        &e.record_kind,
-        e.record_id,
-        e.patient_id,
-        e.clinic_id,
-        &e.address,
-        &e.detail,
-        &prev_hash,
-        &hash
-    );
+    let (mut seq, mut prev_hash) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash));
+    let at = now();
+    let mut chained = Vec::with_capacity(rows.len());
+    for (actor, action, subject) in rows {
+        seq += 1;
+        let e = AuditEntry::new(seq, new_id(), at, actor, *action, subject.clone());
+        let hash = chain_hash(key, &prev_hash, &e);
+        chained.push((e, std::mem::replace(&mut prev_hash, hash.clone()), hash));
+    }
+    for part in chained.chunks(ROWS_PER_INSERT) {
+        if let [(e, prev, hash)] = part {
+            exec!(
+                tx(tx),
+                "INSERT INTO audit_event (seq, id, at, actor_id, actor_kind, action, record_kind,
+                    record_id, patient_id, clinic_id, address, detail, prev_hash, hash)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+                e.seq,
+                e.id,
+                e.at,
+                e.actor_id,
+                &e.actor_kind,
+                &e.action,
+                &e.record_kind,
+                e.record_id,
+                e.patient_id,
+                e.clinic_id,
+                &e.address,
+                &e.detail,
+                prev,
+                hash
+            );
+            continue;
+        }
+        let mut sql = String::from(
+            "INSERT INTO audit_event (seq, id, at, actor_id, actor_kind, action, record_kind,
+                record_id, patient_id, clinic_id, address, detail, prev_hash, hash) VALUES ",
+        );
+        for i in 0..part.len() {
+            let b = i * 14;
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for k in 1..=14 {
+                if k > 1 {
+                    sql.push(',');
+                }
+                sql.push('$');
+                sql.push_str(&(b + k).to_string());
+            }
+            sql.push(')');
+        }
+        on!(tx(tx), c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (e, prev, hash) in part {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.id)
+                    .bind(e.at)
+                    .bind(e.actor_id)
+                    .bind(&e.actor_kind)
+                    .bind(&e.action)
+                    .bind(&e.record_kind)
+                    .bind(e.record_id)
+                    .bind(e.patient_id)
+                    .bind(e.clinic_id)
+                    .bind(&e.address)
+                    .bind(&e.detail)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            q.execute(c).await?;
+        });
+    }
     Ok(())
 }
 

@@ -578,7 +578,7 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<ConsentRecord> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
         let consents = fetch_all!(
             tx(a.tx()),

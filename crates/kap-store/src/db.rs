@@ -16,18 +16,27 @@ use std::time::Duration;
 /// The two backends. Handlers never see which one they run on.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool, and the in-process writer lock (see [`Db::begin`]).
-    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
+    /// The pool (writes, and statements outside transactions), and what SQLite needs besides:
+    /// the in-process writer lock (see [`Db::begin`]) and the readers' pool.
+    Sqlite(SqlitePool, Arc<SqliteSide>),
     Postgres(PgPool),
 }
 
-/// An open write transaction on either backend. On SQLite it also holds the writer lock until
-/// it commits or is dropped.
+/// SQLite's writer lock and its pool of read-only connections (see [`Db::begin_read`]).
+#[derive(Debug)]
+pub struct SqliteSide {
+    writer: Arc<tokio::sync::Mutex<()>>,
+    readers: SqlitePool,
+}
+
+/// An open transaction on either backend. A write transaction on SQLite also holds the writer
+/// lock until it commits or is dropped; a read transaction holds nothing but its snapshot.
 pub(crate) enum Tx {
     Sqlite(
         sqlx::Transaction<'static, Sqlite>,
         tokio::sync::OwnedMutexGuard<()>,
     ),
+    SqliteRead(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -37,6 +46,10 @@ macro_rules! on {
     (tx($t:expr), $c:ident => $body:expr) => {
         match $t {
             $crate::db::Tx::Sqlite(t, _) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::db::Tx::SqliteRead(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -131,14 +144,32 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(if in_memory { 1 } else { 8 })
-                .min_connections(if in_memory { 1 } else { 0 })
-                .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
-                .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
-                .connect_with(opts)
-                .await?;
-            Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
+            let pool_options = || {
+                SqlitePoolOptions::new()
+                    .max_connections(if in_memory { 1 } else { 8 })
+                    .min_connections(if in_memory { 1 } else { 0 })
+                    .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+                    .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+            };
+            let pool = pool_options().connect_with(opts.clone()).await?;
+            // Readers get connections of their own that refuse to write (`query_only`), so a
+            // read transaction that tried to change something fails loudly instead of taking
+            // the write lock behind the writer queue's back. An in-memory database exists only
+            // on its one connection, which therefore serves both.
+            let readers = if in_memory {
+                pool.clone()
+            } else {
+                pool_options()
+                    .connect_with(opts.pragma("query_only", "ON"))
+                    .await?
+            };
+            Ok(Db::Sqlite(
+                pool,
+                Arc::new(SqliteSide {
+                    writer: Arc::new(tokio::sync::Mutex::new(())),
+                    readers,
+                }),
+            ))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Self::connect_pg(PgConnectOptions::from_str(url)?).await
         } else {
@@ -192,11 +223,21 @@ impl Db {
     /// under load. This is the one place the two backends differ in how a transaction starts.
     pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p, lock) => {
-                let guard = lock.clone().lock_owned().await;
+            Db::Sqlite(p, side) => {
+                let guard = side.writer.clone().lock_owned().await;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Opens a read transaction: one consistent snapshot for the reads of a page, taking no
+    /// write lock, so reads run side by side with each other and with the one writer. It
+    /// refuses writes (SQLite's readers are `query_only`; PostgreSQL's is `READ ONLY`).
+    pub(crate) async fn begin_read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(_, side) => Tx::SqliteRead(side.readers.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN READ ONLY").await?),
         })
     }
 
@@ -208,6 +249,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Db::Sqlite(_, side) = self {
+            side.readers.close().await;
+        }
         on!(db(self), p => p.close().await)
     }
 
@@ -282,9 +326,20 @@ impl Db {
 }
 
 impl Tx {
+    #[cfg(feature = "testing")]
+    pub(crate) async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t, _guard) => t.rollback().await?,
+            Tx::SqliteRead(t) => t.rollback().await?,
+            Tx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t, _guard) => t.commit().await?,
+            Tx::SqliteRead(t) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())

@@ -766,7 +766,7 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<SessionRecord> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let session = load(a.tx(), clinic_id, id).await?;
         let (name, dob, sex) = fetch_opt!(
             tx(a.tx()),
@@ -1843,7 +1843,7 @@ impl Store {
         clinic_id: Uuid,
         tz: kap_domain::time::TimeZone,
     ) -> Result<Vec<RemsDue>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             (Uuid, Uuid, String, DateTime<Utc>, Option<DateTime<Utc>>),

@@ -25,6 +25,10 @@ pub enum StoreError {
     Unaudited,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The batch of audit rows a read was waiting for could not be made durable: the read
+    /// fails, and nothing it read is shown.
+    #[error("audit trail could not be written: {0}")]
+    AuditWriter(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (use sqlite://… or postgres://…): {0}")]

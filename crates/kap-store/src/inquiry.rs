@@ -121,7 +121,7 @@ impl Store {
             "SELECT {COLS} FROM inquiry WHERE clinic_id = $1 AND {cond}
                AND ($3 IS NULL OR id < $3) ORDER BY id DESC LIMIT $4"
         );
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             InquiryRow,
@@ -147,7 +147,7 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<(Inquiry, Vec<InquiryNote>)> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let inq = load(a.tx(), clinic_id, id).await?;
         let notes = fetch_all!(
             tx(a.tx()),

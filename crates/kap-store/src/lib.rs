@@ -73,6 +73,8 @@ pub fn token_hash(token: &str) -> String {
 pub struct Store {
     pub db: Db,
     key: Arc<AuditKey>,
+    /// The group commit for reads' audit rows, started on first use (inside the runtime).
+    group: Arc<std::sync::OnceLock<audited::GroupCommit>>,
 }
 
 impl Store {
@@ -80,6 +82,7 @@ impl Store {
         Self {
             db,
             key: Arc::new(key),
+            group: Arc::default(),
         }
     }
 

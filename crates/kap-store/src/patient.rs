@@ -296,7 +296,7 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<(Patient, Vec<BodyMeasurementRecord>)> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let p = load(a.tx(), clinic_id, id).await?;
         let ms =
             fetch_all!(tx(a.tx()), MeasurementRow,
@@ -403,7 +403,7 @@ impl Store {
                  ORDER BY name_key, id LIMIT ${limit_at}"
             ),
         };
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows: Vec<SummaryRow> = on!(tx(a.tx()), c => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(clinic_id);
             if let Some(d) = dob {
@@ -431,7 +431,7 @@ impl Store {
         clinic_id: Uuid,
         d: &PatientDetails,
     ) -> Result<Vec<(PatientSummary, Vec<SameAs>)>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             SummaryRow,
@@ -492,7 +492,7 @@ impl Store {
         clinic_id: Uuid,
         limit: i64,
     ) -> Result<Vec<PatientSummary>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             SummaryRow,

@@ -409,7 +409,7 @@ impl Store {
 
     /// A screening of the clinic, whole.
     pub async fn screening(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<Screening> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let s = load(a.tx(), clinic_id, id).await?;
         a.record(
             AuditAction::ScreeningRead,
@@ -427,7 +427,7 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<Option<Screening>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let id = scalar_opt!(
             tx(a.tx()),
             Uuid,

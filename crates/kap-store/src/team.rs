@@ -880,7 +880,7 @@ impl Store {
     ) -> Result<MyTeamWork> {
         let access = access_of(role)?;
         let me = actor.staff_id.ok_or(StoreError::NotFound)?;
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let limit = limit.clamp(1, 500);
         let sql = format!(
             "{TASK_LINES} WHERE t.assignee_id = $1 AND t.clinic_id = $2 AND t.status = 'open'
@@ -1002,7 +1002,7 @@ impl Store {
     ) -> Result<DosingPanel> {
         let access = access_of(role)?;
         let staff_id = actor.staff_id.ok_or(StoreError::NotFound)?;
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         patient_name(a.tx(), clinic_id, patient_id).await?;
         let ended = scalar_opt!(
             tx(a.tx()),

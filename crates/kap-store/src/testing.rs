@@ -41,6 +41,32 @@ pub async fn postgres(url: &str) -> Result<Db> {
     Ok(db)
 }
 
+/// A store over a fresh SQLite database in a file in `dir` (with the readers' pool of its own,
+/// as in production; the in-memory database of [`store`] has one connection for everything).
+pub async fn sqlite_file_store(dir: &std::path::Path) -> Result<Store> {
+    let db = Db::connect(&format!("sqlite://{}/kapstone.db", dir.display())).await?;
+    db.migrate().await?;
+    let key = AuditKey::from_hex(&random_hex(32))
+        .ok_or_else(|| StoreError::BadUrl("random key".into()))?;
+    Ok(Store::new(db, key))
+}
+
+/// Holds the audit chain's lock (as a write transaction appending rows would) until released,
+/// so a test can line up reads waiting for the group commit.
+pub struct ChainHold(crate::db::Tx);
+
+pub async fn hold_audit_chain(store: &Store) -> Result<ChainHold> {
+    let mut tx = store.db.begin().await?;
+    crate::audited::chain_lock(&mut tx).await?;
+    Ok(ChainHold(tx))
+}
+
+impl ChainHold {
+    pub async fn release(self) -> Result<()> {
+        self.0.rollback().await
+    }
+}
+
 /// A store over a fresh database of the given backend (`sqlite` or `postgres`), with a random
 /// audit key. Asking for PostgreSQL without a server configured is an error, never a quiet
 /// switch to SQLite.

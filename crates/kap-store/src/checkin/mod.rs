@@ -338,7 +338,7 @@ impl Store {
     /// One check-in with its alerts and questionnaire answers (audited: a read of the
     /// patient's check-in).
     pub async fn checkin(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<CheckinRecord> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let sql = format!("{CHECKIN_SQL} WHERE c.id = $1 AND c.clinic_id = $2");
         let row = fetch_opt!(
             tx(a.tx()),
@@ -395,7 +395,7 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<Vec<Checkin>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
         let sql = format!(
             "{CHECKIN_SQL} WHERE c.patient_id = $1 AND c.clinic_id = $2
@@ -426,7 +426,7 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<Vec<CheckinLine>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
         let sql = format!(
             "{LINE_SQL} WHERE c.patient_id = $1 AND c.clinic_id = $2
@@ -457,7 +457,7 @@ impl Store {
         clinic_id: Uuid,
         seen_days: i64,
     ) -> Result<Vec<CheckinLine>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let unseen = format!(
             "{LINE_SQL} WHERE c.clinic_id = $1 AND c.reviewed_at IS NULL
              ORDER BY c.submitted_at DESC LIMIT 500"
@@ -498,7 +498,7 @@ impl Store {
         if count == 0 {
             return Ok(Unseen::default());
         }
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let sql = format!(
             "{LINE_SQL} WHERE c.clinic_id = $1 AND c.reviewed_at IS NULL AND c.alerts > 0
              ORDER BY c.submitted_at DESC LIMIT 20"

@@ -384,7 +384,7 @@ impl Store {
         clinic_id: Uuid,
         id: Uuid,
     ) -> Result<Appointment> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let ap = load(a.tx(), clinic_id, id).await?;
         a.record(
             AuditAction::CalendarRead,
@@ -519,7 +519,7 @@ impl Store {
         to: DateTime<Utc>,
         f: CalendarFilter,
     ) -> Result<Vec<Appointment>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let sql = format!(
             "{APPT_SQL} WHERE a.clinic_id = $1 AND a.starts_at < $2 AND a.ends_at > $3
              AND ($4 IS NULL OR a.staff_id = $4) AND ($5 IS NULL OR a.room_id = $5)

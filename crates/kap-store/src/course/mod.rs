@@ -641,7 +641,7 @@ impl Store {
         clinic_id: Uuid,
         patient_id: Uuid,
     ) -> Result<Vec<(Course, CourseSummary)>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let sql = format!(
             "{COURSE_SQL} WHERE c.patient_id = $1 AND c.clinic_id = $2 ORDER BY c.created_at DESC"
         );
@@ -671,7 +671,7 @@ impl Store {
 
     /// One course with its protocol version, sessions and history.
     pub async fn course(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<CourseDetail> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let course = load_course(a.tx(), clinic_id, id).await?;
         let phq9 = phq9_totals(a.tx(), course.patient_id).await?;
         let summary = summary(a.tx(), &course, &phq9).await?;

@@ -193,7 +193,7 @@ impl Store {
             "{ALERT_SQL} WHERE a.clinic_id = $1 AND a.status = 'open' {MOST_PRESSING_FIRST}
              LIMIT 200"
         );
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(tx(a.tx()), AlertRow, sqlx::AssertSqlSafe(sql), clinic_id);
         a.record(
             AuditAction::AlertsListed,

@@ -220,7 +220,7 @@ struct ReminderRow {
 impl Store {
     /// The clinic's outbox, newest first (audited: messages name patients).
     pub async fn outbox(&self, actor: &Actor, clinic_id: Uuid) -> Result<Vec<OutboxMessage>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let sql = format!(
             "SELECT {MESSAGE_COLS}, p.full_name AS patient_name
              FROM outbox o LEFT JOIN patient p ON p.id = o.patient_id

@@ -141,7 +141,7 @@ impl Store {
         patient: Uuid,
         course: Option<Uuid>,
     ) -> Result<Vec<Commitment>> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let of = match course {
             Some(c) => Of::Course(patient, c),
             None => Of::Patient(patient),

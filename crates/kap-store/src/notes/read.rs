@@ -228,7 +228,7 @@ impl Store {
     /// audited with the note's id. Audited as a read (with the note's id and kind, never its
     /// words).
     pub async fn note(&self, actor: &Actor, clinic_id: Uuid, id: Uuid) -> Result<NoteRecord> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let (book, note, shared_with) = match find_unlocked(&mut a, clinic_id, id).await? {
             Found::Note(b, n, s) => (b, *n, s),
             f => return Err(not_found(a, f).await),
@@ -317,7 +317,7 @@ impl Store {
         clinic: Uuid,
         patient: Uuid,
     ) -> Result<Vec<NoteLine>> {
-        let mut a = self.audited_in(actor, clinic).await?;
+        let mut a = self.audited_read_in(actor, clinic).await?;
         let known = scalar_opt!(
             tx(a.tx()),
             Uuid,
@@ -344,7 +344,7 @@ impl Store {
         patient: Uuid,
         course: Option<Uuid>,
     ) -> Result<Option<String>> {
-        let mut a = self.audited_in(actor, clinic).await?;
+        let mut a = self.audited_read_in(actor, clinic).await?;
         let found = intention_in(a.tx(), clinic, patient, course).await?;
         a.record(
             AuditAction::NoteRead,
@@ -367,7 +367,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(NotesSettings, Vec<UnsignedNote>)> {
         let me = actor.staff_id.ok_or(StoreError::NotFound)?;
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let settings = settings_in(a.tx(), clinic_id).await?;
         let select = |book: Book| {
             format!(
@@ -433,7 +433,7 @@ impl Store {
         clinic_id: Uuid,
     ) -> Result<Vec<UnsignedNote>> {
         let me = actor.staff_id.ok_or(StoreError::NotFound)?;
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let rows = fetch_all!(
             tx(a.tx()),
             UnsignedRow,
@@ -490,7 +490,7 @@ impl Store {
         patient: Uuid,
         session: Uuid,
     ) -> Result<DosingNotes> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let course_id = scalar_opt!(
             tx(a.tx()),
             Uuid,
@@ -571,7 +571,7 @@ impl Store {
         patient: Uuid,
         kind: NoteKind,
     ) -> Result<NotePlaces> {
-        let mut a = self.audited_in(actor, clinic_id).await?;
+        let mut a = self.audited_read_in(actor, clinic_id).await?;
         let patient_name = scalar_opt!(
             tx(a.tx()),
             String,

@@ -9,6 +9,7 @@ mod checkin;
 mod consent;
 mod course;
 mod dosing;
+mod group_commit;
 mod inquiry;
 mod measure;
 mod notes;
