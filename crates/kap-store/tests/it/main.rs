@@ -10,6 +10,7 @@ mod consent;
 mod course;
 mod dosing;
 mod inquiry;
+mod lease;
 mod measure;
 mod notes;
 mod patient;
