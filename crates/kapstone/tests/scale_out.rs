@@ -36,7 +36,9 @@ struct TestDb {
 
 /// `url` with its database name replaced.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let host_end = base[scheme_end..]
         .find('/')
@@ -51,10 +53,13 @@ fn with_database(url: &str, name: &str) -> String {
 
 fn admin_sql(admin: &str, sql: String) {
     rt().block_on(async {
-        let db = kap_store::Db::connect(admin).await.expect("admin connection");
+        let db = kap_store::Db::connect(admin)
+            .await
+            .expect("admin connection");
         kap_store::on_db!(&db, |p| sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(p)
             .await
+            .map(|r| r.rows_affected())
             .expect("admin statement"));
         db.close().await;
     });
@@ -64,7 +69,10 @@ impl TestDb {
     fn create() -> TestDb {
         let admin = std::env::var("KAPSTONE_TEST_PG_URL").expect("KAPSTONE_TEST_PG_URL");
         let name = format!("kapstone_scale_{}", std::process::id());
-        admin_sql(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        admin_sql(
+            &admin,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
         admin_sql(&admin, format!("CREATE DATABASE {name}"));
         let url = with_database(&admin, &name);
         TestDb { admin, name, url }
@@ -422,10 +430,7 @@ fn two_processes_over_one_database_share_sessions_throttling_the_chain_and_the_w
     // The store's pool lives on one runtime for the whole test.
     let rt = rt();
     let st = store(&rt, &dir, &db.url);
-    let clinic = rt
-        .block_on(st.default_clinic())
-        .expect("default clinic")
-        .id;
+    let clinic = rt.block_on(st.default_clinic()).expect("default clinic").id;
     let patient_form = |name: &str, email: &str| {
         kap_domain::patient::PatientForm {
             full_name: name.into(),

@@ -262,13 +262,16 @@ impl Store {
         lease: chrono::Duration,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
+        // The status is written into the statement so the partial index `outbox_pending` serves
+        // it on PostgreSQL's generic plans too.
         let sql = format!(
             "UPDATE outbox SET claimed_by = $1, lease_until = $2
              WHERE id IN (SELECT id FROM outbox
-                          WHERE status = $3 AND (lease_until IS NULL OR lease_until <= $4)
-                          ORDER BY created_at LIMIT $5{})
+                          WHERE status = '{}' AND (lease_until IS NULL OR lease_until <= $3)
+                          ORDER BY created_at LIMIT $4{})
              RETURNING id, patient_id, to_address, subject, body, status, attempts, last_error,
                        created_at, sent_at, sealed_token, CAST(NULL AS TEXT) AS patient_name",
+            OutboxStatus::Pending.as_str(),
             crate::lease::skip_locked(&self.db)
         );
         let mut tx = self.db.begin().await?;
@@ -278,7 +281,6 @@ impl Store {
             sqlx::AssertSqlSafe(sql),
             holder,
             at + lease,
-            OutboxStatus::Pending.as_str(),
             at,
             limit
         );

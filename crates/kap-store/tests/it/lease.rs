@@ -196,7 +196,13 @@ both_backends!(
         let distinct: BTreeSet<Uuid> = all.iter().copied().collect();
         assert_eq!(all.len(), MESSAGES, "every message claimed once: {all:?}");
         assert_eq!(distinct.len(), MESSAGES);
-        assert!(store.pending_messages(100).await.expect("pending").is_empty());
+        assert!(
+            store
+                .pending_messages(100)
+                .await
+                .expect("pending")
+                .is_empty()
+        );
     }
 );
 
@@ -265,7 +271,11 @@ both_backends!(
         while let Some(n) = tasks.join_next().await {
             made += n.expect("task");
         }
-        assert_eq!(made, 2 * PATIENTS, "one questionnaire and one check-in each");
+        assert_eq!(
+            made,
+            2 * PATIENTS,
+            "one questionnaire and one check-in each"
+        );
         for pid in patients {
             assert_eq!(store.links_of(clinic, pid).await.expect("links").len(), 1);
             assert_eq!(
