@@ -5,7 +5,8 @@
 //!
 //! Which work needs a lease and which does not:
 //! - queued messages: claimed in batches ([`crate::Store::claim_messages`]), each claim renewed
-//!   just before its send, cleared when the send is recorded;
+//!   just before its send, cleared when the send is recorded or, for what failed or was not
+//!   reached, when the round ends (so a failure is retried once a round, as with one process);
 //! - questionnaire and check-in schedules, links owed before appointments, reminders: none. Each
 //!   is fired by a compare-and-set inside the transaction that makes its link (the schedule moved
 //!   on only from the due time read, the reminder marked only if unmarked, the owed link's key

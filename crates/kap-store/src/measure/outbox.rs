@@ -311,12 +311,14 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Records `holder`'s delivery attempt and clears the claim: sent (the sealed link is then
-    /// dropped, so the copy kept here holds no usable link), or failed with the server's error;
-    /// after [`MAX_DELIVERY_ATTEMPTS`] failures a message is left for a person. A send is
-    /// recorded whoever holds the claim now (the mail went out, and recording it stops a
-    /// second send); returns false if it was already recorded sent. A failure is recorded only
-    /// by the holder; returns false when the claim had passed to another.
+    /// Records `holder`'s delivery attempt: sent, clearing the claim (the sealed link is then
+    /// dropped, so the copy kept here holds no usable link), or failed with the server's error,
+    /// keeping the claim so that the same round does not try it again (the round's
+    /// [`Store::release_messages`] frees it for the next); after [`MAX_DELIVERY_ATTEMPTS`]
+    /// failures a message is left for a person. A send is recorded whoever holds the claim now
+    /// (the mail went out, and recording it stops a second send); returns false if it was
+    /// already recorded sent. A failure is recorded only by the holder; returns false when the
+    /// claim had passed to another.
     pub async fn mark_message(&self, id: Uuid, holder: &str, error: Option<&str>) -> Result<bool> {
         let n = match error {
             None => {
@@ -335,8 +337,7 @@ impl Store {
                 exec!(
                     db(&self.db),
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
-                        status = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE status END,
-                        claimed_by = NULL, lease_until = NULL
+                        status = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE status END
                      WHERE id = $4 AND claimed_by = $5 AND status = $6",
                     e,
                     MAX_DELIVERY_ATTEMPTS,
@@ -350,16 +351,24 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Gives back `holder`'s claims on messages it did not get to, so another round (of any
-    /// process) sends them without waiting for the leases to run out. Returns how many.
+    /// Gives back `holder`'s claims at the end of its round: messages it did not get to or
+    /// failed to send, so the next round (of any process) tries them without waiting for the
+    /// leases to run out. Returns how many are pending again.
     pub async fn release_messages(&self, holder: &str) -> Result<u64> {
-        Ok(exec!(
+        let pending = exec!(
             db(&self.db),
             "UPDATE outbox SET claimed_by = NULL, lease_until = NULL
              WHERE claimed_by = $1 AND status = $2",
             holder,
             OutboxStatus::Pending.as_str()
-        ))
+        );
+        // Messages given up on keep no claim either.
+        exec!(
+            db(&self.db),
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1",
+            holder
+        );
+        Ok(pending)
     }
 
     /// Queues one reminder for every link that is still open after half its validity and has

@@ -120,7 +120,7 @@ both_backends!(
 );
 
 both_backends!(
-    a_failed_attempt_or_a_release_frees_the_message_at_once,
+    a_failed_attempt_waits_for_the_next_round_and_a_release_frees_it,
     |store: Store| async move {
         let (clinic, actor) = clinic_with(&store, "a", Role::Coordinator).await;
         queue_one(&store, clinic, &actor, "Bea Roe").await;
@@ -137,19 +137,42 @@ both_backends!(
                 .await
                 .expect("fail")
         );
-        // The failed one is free for the next round; the other is still A's until released.
+        // Within the round, the failed message stays A's: it is not tried again at once.
+        let again = store
+            .claim_messages("a", t, MESSAGE_LEASE, 10)
+            .await
+            .expect("claim again");
+        assert!(again.is_empty());
+        // The round's end gives back both, the failed one with its attempt counted.
+        assert_eq!(store.release_messages("a").await.expect("release"), 2);
         let b = store
             .claim_messages("b", t, MESSAGE_LEASE, 10)
             .await
             .expect("claim b");
-        assert_eq!(b.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a[0].id]);
-        assert_eq!(b[0].attempts, 1);
-        assert_eq!(store.release_messages("a").await.expect("release"), 1);
-        let c = store
-            .claim_messages("c", t, MESSAGE_LEASE, 10)
-            .await
-            .expect("claim c");
-        assert_eq!(c.iter().map(|m| m.id).collect::<Vec<_>>(), vec![a[1].id]);
+        assert_eq!(b.len(), 2);
+        let failed = b.iter().find(|m| m.id == a[0].id).expect("failed one");
+        assert_eq!(failed.attempts, 1);
+        assert_eq!(failed.last_error.as_deref(), Some("421 try later"));
+        // Given up on after the last attempt: failed, and no one's claim.
+        for _ in 1..kap_domain::measure::outbox::MAX_DELIVERY_ATTEMPTS {
+            assert!(
+                store
+                    .mark_message(a[0].id, "b", Some("550 no such user"))
+                    .await
+                    .expect("fail")
+            );
+        }
+        store.release_messages("b").await.expect("release b");
+        let out = store.outbox(&actor, clinic).await.expect("outbox");
+        let gone = out.iter().find(|m| m.id == a[0].id).expect("failed one");
+        assert_eq!(gone.status, OutboxStatus::Failed);
+        let claims: i64 = kap_store::on_db!(&store.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE claimed_by IS NOT NULL"
+        )
+        .fetch_one(p)
+        .await
+        .expect("count"));
+        assert_eq!(claims, 0);
     }
 );
 
