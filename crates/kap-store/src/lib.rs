@@ -17,6 +17,7 @@ mod db;
 pub mod dosing;
 mod error;
 pub mod inquiry;
+pub mod lease;
 pub mod measure;
 pub mod notes;
 pub mod patient;

@@ -1,8 +1,15 @@
 //! Checkpoints of the audit chain's head, kept outside the database: each is one signed line
 //! appended (and synced) to the checkpoint file — by default beside the audit key — and, when
 //! configured, sent to an external witness (syslog). `serve` writes one at start, every time
-//! the head has moved when its worker wakes (every 30 s), and at shutdown; commands that write
-//! audit rows write one when they finish. `audit verify` then finds rows cut off the end.
+//! the head has moved when its worker wakes (`worker_interval_seconds`), and at shutdown;
+//! commands that write audit rows write one when they finish. `audit verify` then finds rows
+//! cut off the end.
+//!
+//! Several `serve` processes over one database each write their own, with no lease: a checkpoint
+//! is a signed statement of the head one process saw, true whoever else also made one, and
+//! `audit verify` takes them in any order. So each machine's file stays current even when it
+//! runs alone, and processes sharing a file only add lines to it: each line is one append
+//! (`O_APPEND`, one `write`), so lines from two processes never interleave.
 
 use crate::config::Config;
 use anyhow::{Context, Result};
@@ -106,7 +113,7 @@ impl Checkpointer {
             .append(true)
             .open(&self.path)
             .with_context(|| format!("opening the checkpoint file {}", self.path.display()))?;
-        writeln!(f, "{line}")?;
+        f.write_all(format!("{line}\n").as_bytes())?;
         f.sync_all()?;
         self.last_seq = seq;
         if let Some(w) = &self.witness

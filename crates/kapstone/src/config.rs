@@ -44,6 +44,9 @@ pub struct Config {
     pub audit_witness: Option<String>,
     /// The installation's time zone (IANA name), for clinics that have not set their own.
     pub time_zone: String,
+    /// Seconds between the background worker's rounds (schedules, reminders, mail,
+    /// checkpoints) in `serve`.
+    pub worker_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             audit_checkpoint_file: None,
             audit_witness: None,
             time_zone: "UTC".into(),
+            worker_interval_seconds: 30,
         }
     }
 }
@@ -90,6 +94,7 @@ impl std::fmt::Debug for Config {
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_witness", &self.audit_witness)
             .field("time_zone", &self.time_zone)
+            .field("worker_interval_seconds", &self.worker_interval_seconds)
             .finish_non_exhaustive()
     }
 }
@@ -135,6 +140,7 @@ impl Config {
                 "audit_checkpoint_file",
                 "audit_witness",
                 "time_zone",
+                "worker_interval_seconds",
             ]))
             .merge(Serialized::defaults(overrides));
         let mut c: Config = fig.extract().map_err(|e| e.to_string())?;

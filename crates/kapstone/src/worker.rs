@@ -11,47 +11,90 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 pub type Mailer = AsyncSmtpTransport<Tokio1Executor>;
 
 /// Builds the SMTP transport from a URL such as `smtp://user:pass@mail.example:587?tls=required`
-/// or `smtps://mail.example` (lettre's URL form).
+/// or `smtps://mail.example` (lettre's URL form). Each command waits at most 30 s, so one send
+/// ends well inside its claim ([`kap_store::lease::MESSAGE_LEASE`]).
 pub fn mailer(url: &str) -> Result<Mailer> {
-    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build())
+    Ok(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+        .timeout(Some(std::time::Duration::from_secs(30)))
+        .build())
 }
 
-/// Sends up to `limit` queued messages; returns how many went out.
+/// Messages claimed at a time: a small batch, so that one process does not hold mail another
+/// could be sending.
+const CLAIM_BATCH: i64 = 20;
+
+/// Sends up to `limit` queued messages as `holder`; returns how many went out. Each message is
+/// claimed before it is sent and its claim renewed just before the send, so several processes
+/// running this at once never send one message twice; a message whose sender died is claimed
+/// again once its lease runs out. The one window left is a process dying after the mail server
+/// took a message and before it was recorded sent: that message goes out again (SMTP offers no
+/// way to ask the server whether it has it).
 pub async fn send_pending(
     store: &Store,
     mailer: &Mailer,
     from: &Mailbox,
+    holder: &str,
     limit: i64,
 ) -> Result<usize> {
+    let lease = kap_store::lease::MESSAGE_LEASE;
     let mut sent = 0;
-    for m in store.pending_messages(limit).await? {
-        let Some(to) = m
-            .to_address
-            .as_deref()
-            .and_then(|a| a.parse::<Mailbox>().ok())
-        else {
-            store
-                .mark_message(m.id, Some("no valid email address"))
+    let mut seen = 0;
+    let result = async {
+        while seen < limit {
+            let batch = store
+                .claim_messages(holder, kap_store::now(), lease, CLAIM_BATCH.min(limit - seen))
                 .await?;
-            continue;
-        };
-        let email = Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(m.subject.clone())
-            .body(m.body.clone())?;
-        match mailer.send(email).await {
-            Ok(_) => {
-                store.mark_message(m.id, None).await?;
-                sent += 1;
+            if batch.is_empty() {
+                break;
             }
-            Err(e) => {
-                // The error text names the server, not the patient.
-                tracing::warn!(message = %m.id, error = %e, "email delivery failed; will retry");
-                store.mark_message(m.id, Some(&e.to_string())).await?;
+            seen += batch.len() as i64;
+            for m in batch {
+                let Some(to) = m
+                    .to_address
+                    .as_deref()
+                    .and_then(|a| a.parse::<Mailbox>().ok())
+                else {
+                    store
+                        .mark_message(m.id, holder, Some("no valid email address"))
+                        .await?;
+                    continue;
+                };
+                if !store
+                    .renew_message(m.id, holder, kap_store::now(), lease)
+                    .await?
+                {
+                    // Another process holds it now (or has sent it): it is theirs to send.
+                    continue;
+                }
+                let email = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(m.subject.clone())
+                    .body(m.body.clone())?;
+                match mailer.send(email).await {
+                    Ok(_) => {
+                        if !store.mark_message(m.id, holder, None).await? {
+                            tracing::warn!(message = %m.id, "message was already recorded sent by another process");
+                        }
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        // The error text names the server, not the patient.
+                        tracing::warn!(message = %m.id, error = %e, "email delivery failed; will retry");
+                        store
+                            .mark_message(m.id, holder, Some(&e.to_string()))
+                            .await?;
+                    }
+                }
             }
         }
+        anyhow::Ok(())
     }
+    .await;
+    // Whatever this round did not get to is given back at once, not when its lease runs out.
+    let released = store.release_messages(holder).await;
+    result?;
+    released?;
     Ok(sent)
 }
 
@@ -80,7 +123,9 @@ pub async fn run_schedules(store: &Store, web: &kap_web::WebConfig) -> Result<us
     Ok(made)
 }
 
-/// Runs forever: schedules, reminders, mail and an audit checkpoint every `every`.
+/// Runs forever: schedules, reminders, mail and an audit checkpoint every `every`. Every
+/// `serve` process runs this; over one database each piece of work is still done once (see
+/// `kap_store::lease`), and each process writes its own checkpoints (see `checkpoint`).
 pub async fn run(
     store: Store,
     web: kap_web::WebConfig,
@@ -88,6 +133,7 @@ pub async fn run(
     mut checkpoints: crate::checkpoint::Checkpointer,
     every: std::time::Duration,
 ) {
+    let holder = kap_store::lease::holder_name();
     loop {
         if let Err(e) = checkpoints.checkpoint(&store).await {
             tracing::error!(error = %e, "audit checkpoint failed this round");
@@ -102,7 +148,7 @@ pub async fn run(
             tracing::error!(error = %e, "questionnaire reminders failed this round");
         }
         if let Some((m, from)) = &mail
-            && let Err(e) = send_pending(&store, m, from, 100).await
+            && let Err(e) = send_pending(&store, m, from, &holder, 100).await
         {
             tracing::error!(error = %e, "sending queued messages failed this round");
         }
@@ -218,7 +264,12 @@ mod tests {
         let (port, sink) = smtp_sink().await;
         let m = mailer(&format!("smtp://127.0.0.1:{port}")).expect("mailer");
         let from: Mailbox = "Clinic <care@clinic.example>".parse().expect("from");
-        assert_eq!(send_pending(&store, &m, &from, 10).await.expect("send"), 1);
+        assert_eq!(
+            send_pending(&store, &m, &from, "test", 10)
+                .await
+                .expect("send"),
+            1
+        );
         drop(m);
         let got = tokio::time::timeout(std::time::Duration::from_secs(5), sink)
             .await

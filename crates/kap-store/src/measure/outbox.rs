@@ -236,7 +236,8 @@ impl Store {
         self.messages(rows)
     }
 
-    /// Messages waiting to be emailed (any clinic), oldest first, with their links opened.
+    /// Messages waiting to be emailed (any clinic), claimed or not, oldest first, with their
+    /// links opened. What the worker sends comes from [`Store::claim_messages`].
     pub async fn pending_messages(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
         let sql = format!(
             "SELECT {MESSAGE_COLS}, NULL AS patient_name FROM outbox o
@@ -251,35 +252,123 @@ impl Store {
         ))
     }
 
-    /// Records a delivery attempt: sent (the sealed link is then dropped, so the copy kept here
-    /// holds no usable link), or failed with the server's error; after
-    /// [`MAX_DELIVERY_ATTEMPTS`] failures a message is left for a person.
-    pub async fn mark_message(&self, id: Uuid, error: Option<&str>) -> Result<()> {
-        match error {
+    /// Claims up to `limit` pending messages for `holder` until `at + lease`, oldest first, with
+    /// their links opened: none claimed by another holder whose lease is still running. Several
+    /// processes claiming at once get disjoint sets (see [`crate::lease`]).
+    pub async fn claim_messages(
+        &self,
+        holder: &str,
+        at: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>> {
+        // The status is written into the statement so the partial index `outbox_pending` serves
+        // it on PostgreSQL's generic plans too.
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, lease_until = $2
+             WHERE id IN (SELECT id FROM outbox
+                          WHERE status = '{}' AND (lease_until IS NULL OR lease_until <= $3)
+                          ORDER BY created_at LIMIT $4{})
+             RETURNING id, patient_id, to_address, subject, body, status, attempts, last_error,
+                       created_at, sent_at, sealed_token, CAST(NULL AS TEXT) AS patient_name",
+            OutboxStatus::Pending.as_str(),
+            crate::lease::skip_locked(&self.db)
+        );
+        let mut tx = self.db.begin().await?;
+        let mut rows = fetch_all!(
+            tx(&mut tx),
+            MessageRow,
+            sqlx::AssertSqlSafe(sql),
+            holder,
+            at + lease,
+            at,
+            limit
+        );
+        tx.commit().await?;
+        rows.sort_by_key(|r| (r.created_at, r.id));
+        self.messages(rows)
+    }
+
+    /// Extends `holder`'s claim on a message to `at + lease`, just before sending it. Returns
+    /// false when the message is no longer the holder's to send: its lease ran out and another
+    /// process took it, or it was recorded sent meanwhile.
+    pub async fn renew_message(
+        &self,
+        id: Uuid,
+        holder: &str,
+        at: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool> {
+        let n = exec!(
+            db(&self.db),
+            "UPDATE outbox SET lease_until = $1
+             WHERE id = $2 AND claimed_by = $3 AND status = $4",
+            at + lease,
+            id,
+            holder,
+            OutboxStatus::Pending.as_str()
+        );
+        Ok(n == 1)
+    }
+
+    /// Records `holder`'s delivery attempt: sent, clearing the claim (the sealed link is then
+    /// dropped, so the copy kept here holds no usable link), or failed with the server's error,
+    /// keeping the claim so that the same round does not try it again (the round's
+    /// [`Store::release_messages`] frees it for the next); after [`MAX_DELIVERY_ATTEMPTS`]
+    /// failures a message is left for a person. A send is recorded whoever holds the claim now
+    /// (the mail went out, and recording it stops a second send); returns false if it was
+    /// already recorded sent. A failure is recorded only by the holder; returns false when the
+    /// claim had passed to another.
+    pub async fn mark_message(&self, id: Uuid, holder: &str, error: Option<&str>) -> Result<bool> {
+        let n = match error {
             None => {
                 exec!(
                     db(&self.db),
                     "UPDATE outbox SET status = $1, sent_at = $2, attempts = attempts + 1,
-                        sealed_token = NULL WHERE id = $3",
+                        sealed_token = NULL, claimed_by = NULL, lease_until = NULL
+                     WHERE id = $3 AND status = $4",
                     OutboxStatus::Sent.as_str(),
                     now(),
-                    id
-                );
+                    id,
+                    OutboxStatus::Pending.as_str()
+                )
             }
             Some(e) => {
                 exec!(
                     db(&self.db),
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
                         status = CASE WHEN attempts + 1 >= $2 THEN $3 ELSE status END
-                     WHERE id = $4",
+                     WHERE id = $4 AND claimed_by = $5 AND status = $6",
                     e,
                     MAX_DELIVERY_ATTEMPTS,
                     OutboxStatus::Failed.as_str(),
-                    id
-                );
+                    id,
+                    holder,
+                    OutboxStatus::Pending.as_str()
+                )
             }
-        }
-        Ok(())
+        };
+        Ok(n == 1)
+    }
+
+    /// Gives back `holder`'s claims at the end of its round: messages it did not get to or
+    /// failed to send, so the next round (of any process) tries them without waiting for the
+    /// leases to run out. Returns how many are pending again.
+    pub async fn release_messages(&self, holder: &str) -> Result<u64> {
+        let pending = exec!(
+            db(&self.db),
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL
+             WHERE claimed_by = $1 AND status = $2",
+            holder,
+            OutboxStatus::Pending.as_str()
+        );
+        // Messages given up on keep no claim either.
+        exec!(
+            db(&self.db),
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1",
+            holder
+        );
+        Ok(pending)
     }
 
     /// Queues one reminder for every link that is still open after half its validity and has

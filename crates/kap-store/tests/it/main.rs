@@ -11,6 +11,7 @@ mod course;
 mod dosing;
 mod group_commit;
 mod inquiry;
+mod lease;
 mod measure;
 mod notes;
 mod patient;

@@ -514,13 +514,21 @@ both_backends!(
         let sealed = stored[0].1.clone().expect("sealed");
         assert!(!sealed.contains(&token), "the seal is not the token");
         // Sending opens it; the sent copy drops it.
-        let pending = store.pending_messages(10).await.expect("pending");
+        let pending = store
+            .claim_messages("w", kap_store::now(), Duration::minutes(5), 10)
+            .await
+            .expect("claim");
         assert!(
             pending[0]
                 .body
                 .contains(&format!("https://kap.example/p/{token}"))
         );
-        store.mark_message(pending[0].id, None).await.expect("sent");
+        assert!(
+            store
+                .mark_message(pending[0].id, "w", None)
+                .await
+                .expect("sent")
+        );
         let out = store.outbox(&actor, clinic).await.expect("outbox");
         assert!(out[0].body.contains("/p/[link used or sent; removed]"));
         let left: Option<String> = kap_store::on_db!(&store.db, |p| {

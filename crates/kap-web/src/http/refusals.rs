@@ -2,6 +2,12 @@
 //! that is not theirs to see (404: unknown, or another clinic's) gets an audit row naming who,
 //! what, which id and from where. A flood cannot fill the log: each person gets at most
 //! [`PER_MINUTE`] such rows a minute, the last of which says that more were not recorded.
+//!
+//! The count is kept in each process's memory, on purpose: it only bounds how fast one person
+//! can grow the log, so with several `serve` processes the bound is [`PER_MINUTE`] per process
+//! (still a bound), and sharing it through the database would cost a write on every refusal —
+//! the very flood it is there to absorb. Login throttling, which must hold across processes,
+//! lives in the database (`Store::reserve_login_attempt`).
 
 use crate::AppState;
 use crate::http::auth::Staff;

@@ -68,7 +68,7 @@ pub async fn serve(config: &Config, store: Store, demo: Option<DemoLogins>) -> R
         web,
         mail,
         checkpoints,
-        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(config.worker_interval_seconds.max(1)),
     ));
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
