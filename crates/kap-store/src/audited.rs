@@ -18,7 +18,7 @@
 //! `BEGIN IMMEDIATE`), or on PostgreSQL a transaction-scoped advisory lock, which holds across
 //! every process on the database.
 
-use crate::db::{Db, Tx, exec, fetch_opt, on};
+use crate::db::{Db, Tx, exec, fetch_opt, on, values_list};
 use crate::error::{Result, StoreError};
 use crate::{Store, new_id, now};
 use kap_domain::audit::Actor;
@@ -171,10 +171,16 @@ impl std::fmt::Debug for GroupCommit {
     }
 }
 
+/// A batch's outcome as each of its reads hears it (the error's words: one error, many reads).
+type Outcome = std::result::Result<(), String>;
+
+/// What a read waits on until its batch is durable.
+type Durable = oneshot::Receiver<Outcome>;
+
 /// A read's rows, and how to wake it.
 struct Waiting {
     rows: Vec<Row>,
-    done: oneshot::Sender<std::result::Result<(), String>>,
+    done: oneshot::Sender<Outcome>,
 }
 
 impl GroupCommit {
@@ -190,19 +196,72 @@ impl GroupCommit {
     /// Queues `rows` and waits until they are durable. Once queued, the rows are appended even
     /// if the caller stops waiting (a client that went away): its data was never sent, and the
     /// row records that it was read.
+    /// Inside an [`AuditScope`] the wait is left to the scope, which waits once for all of a
+    /// request's rows before its response goes out.
     async fn append(&self, rows: Vec<Row>) -> Result<()> {
         let (done, wait) = oneshot::channel();
         self.queue
             .send(Waiting { rows, done })
             .map_err(|_| StoreError::AuditWriter("the audit writer has stopped".into()))?;
         self.submitted.fetch_add(1, Ordering::SeqCst);
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StoreError::AuditWriter(e)),
-            Err(_) => Err(StoreError::AuditWriter(
-                "the audit writer stopped before the batch was written".into(),
-            )),
+        match AUDIT_SCOPE.try_with(AuditScope::clone) {
+            Ok(scope) => {
+                scope.lock().push(wait);
+                Ok(())
+            }
+            Err(_) => durable(wait).await,
         }
+    }
+}
+
+async fn durable(wait: Durable) -> Result<()> {
+    match wait.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(StoreError::AuditWriter(e)),
+        Err(_) => Err(StoreError::AuditWriter(
+            "the audit writer stopped before the batch was written".into(),
+        )),
+    }
+}
+
+tokio::task_local! {
+    static AUDIT_SCOPE: AuditScope;
+}
+
+/// A request's audited reads, answered together: inside [`AuditScope::run`] a read hands its
+/// rows to the group commit and returns its data at once, and [`AuditScope::durable`] waits
+/// until every row handed over is on disk. The web layer runs each page view in a scope and
+/// sends nothing until `durable` has succeeded — a page of five sections then waits for one
+/// batch, not five in a row — and answers 500 with nothing read when it fails. Outside a scope
+/// (writes' handlers, the command line, tests) each read waits for its own rows.
+#[derive(Clone, Default)]
+pub struct AuditScope(Arc<std::sync::Mutex<Vec<Durable>>>);
+
+impl AuditScope {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Durable>> {
+        // The lock guards a plain list and is never held across an await or a panic point.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `work` with the reads inside it deferring their wait to this scope.
+    pub async fn run<F: std::future::Future>(&self, work: F) -> F::Output {
+        AUDIT_SCOPE.scope(self.clone(), work).await
+    }
+
+    /// Waits until every audit row handed over in this scope is durable; the first failure
+    /// is the answer (every row is still waited for, so none is left behind unobserved).
+    pub async fn durable(&self) -> Result<()> {
+        let waits = std::mem::take(&mut *self.lock());
+        let mut outcome = Ok(());
+        for w in waits {
+            let r = durable(w).await;
+            if outcome.is_ok() {
+                outcome = r;
+            }
+        }
+        outcome
     }
 }
 
@@ -307,25 +366,11 @@ async fn append(
             );
             continue;
         }
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO audit_event (seq, id, at, actor_id, actor_kind, action, record_kind,
-                record_id, patient_id, clinic_id, address, detail, prev_hash, hash) VALUES ",
+                record_id, patient_id, clinic_id, address, detail, prev_hash, hash) VALUES {}",
+            values_list(part.len(), 14)
         );
-        for i in 0..part.len() {
-            let b = i * 14;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 1..=14 {
-                if k > 1 {
-                    sql.push(',');
-                }
-                sql.push('$');
-                sql.push_str(&(b + k).to_string());
-            }
-            sql.push(')');
-        }
         on!(tx(tx), c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for (e, prev, hash) in part {

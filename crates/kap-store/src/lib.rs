@@ -33,6 +33,7 @@ pub mod token;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use audited::AuditScope;
 pub use db::{Db, TableShape, redact_url, same_type};
 pub use error::{Conflict, Result, StoreError};
 pub use kap_domain::audit::{Actor, ActorKind, Subject};

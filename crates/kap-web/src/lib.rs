@@ -142,6 +142,10 @@ pub fn app(store: Store, config: WebConfig) -> Router {
     router
         .fallback(|| async { http::AppError::NotFound })
         .with_state(state.clone())
+        // Innermost: a page's answer waits here until what it read is on the audit trail.
+        .layer(axum::middleware::from_fn(
+            http::security::audit_before_answer,
+        ))
         // The route gate reads the state from here (it runs inside each route).
         .layer(axum::Extension(state))
         .layer(DefaultBodyLimit::max(limit))

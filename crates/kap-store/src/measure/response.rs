@@ -129,14 +129,18 @@ pub(crate) async fn insert_response(
         r.scored.screen,
         t
     );
-    for (item, value) in r.answers {
-        exec!(
-            tx(a.tx()),
-            "INSERT INTO response_item (response_id, item_id, value) VALUES ($1,$2,$3)",
-            id,
-            item,
-            *value
+    if !r.answers.is_empty() {
+        let sql = format!(
+            "INSERT INTO response_item (response_id, item_id, value) VALUES {}",
+            crate::db::values_list(r.answers.len(), 3)
         );
+        crate::db::on!(tx(a.tx()), c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (item, value) in r.answers {
+                q = q.bind(id).bind(item).bind(*value);
+            }
+            q.execute(c).await?;
+        });
     }
     if let Some(link_id) = r.link {
         // The link is spent: its messages drop their sealed token, and an unsent email is

@@ -78,3 +78,22 @@ fn refuse() -> Response {
     )
         .into_response()
 }
+
+/// Holds every read-only request's answer until the audit rows of what it read are durable
+/// (see [`kap_store::AuditScope`]): the reads of a page go to the group commit together and the
+/// page waits once. If the rows cannot be written the answer is a 500 and nothing read is
+/// sent. Requests that change data keep each read waiting for its own rows, so a refusal of
+/// the audit trail surfaces before their writes, not after.
+pub async fn audit_before_answer(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/");
+    let scope = kap_store::AuditScope::default();
+    let res = scope.run(next.run(req)).await;
+    match scope.durable().await {
+        Ok(()) => res,
+        Err(e) if api => crate::http::ApiError::from(e).into_response(),
+        Err(e) => crate::http::AppError::from(e).into_response(),
+    }
+}

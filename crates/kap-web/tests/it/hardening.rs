@@ -447,3 +447,92 @@ async fn refused_access_is_audited_and_a_flood_is_capped() {
         .count();
     assert_eq!(refused, 10, "at most ten a minute");
 }
+
+/// Makes the database refuse audit rows of one action, as a full disk or a broken constraint
+/// would refuse a batch.
+async fn refuse_audit_rows_of(app: &TestApp, action: &str) {
+    let sql: &[String] = match &app.store.db {
+        kap_store::Db::Sqlite(..) => &[format!(
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_event
+             WHEN NEW.action = '{action}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+        kap_store::Db::Postgres(_) => &[
+            format!(
+                "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN IF NEW.action = '{action}' THEN RAISE EXCEPTION 'refused'; END IF;
+                 RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_event
+             FOR EACH ROW EXECUTE FUNCTION audit_refused()"
+                .to_owned(),
+        ],
+    };
+    for s in sql {
+        kap_store::on_db!(&app.store.db, |p| sqlx::query(sqlx::AssertSqlSafe(
+            s.as_str()
+        ))
+        .execute(p)
+        .await
+        .expect("trigger")
+        .rows_affected());
+    }
+}
+
+async fn allow_audit_rows_again(app: &TestApp) {
+    let sql = match &app.store.db {
+        kap_store::Db::Sqlite(..) => "DROP TRIGGER audit_refused",
+        kap_store::Db::Postgres(_) => "DROP TRIGGER audit_refused ON audit_event",
+    };
+    kap_store::on_db!(&app.store.db, |p| sqlx::query(sql)
+        .execute(p)
+        .await
+        .expect("drop trigger")
+        .rows_affected());
+}
+
+#[tokio::test]
+async fn a_page_or_api_read_whose_audit_rows_cannot_be_written_shows_nothing() {
+    let app = TestApp::new().await;
+    let patient = app.patient("Zelda Unseen").await;
+    let browser = app.browser(Role::Prescriber).await;
+    let token = app.api_token(Role::Prescriber).await;
+    refuse_audit_rows_of(&app, "patient.read").await;
+
+    let page = app
+        .get(&format!("/patients/{patient}"), Some(&browser))
+        .await;
+    assert_eq!(page.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!page.body.contains("Zelda"), "{}", page.body);
+    let api = app
+        .api(
+            "GET",
+            &format!("/api/v1/patients/{patient}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!api.body.contains("Zelda"), "{}", api.body);
+    assert!(
+        !app.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "patient.read"),
+        "nothing was appended for the refused reads"
+    );
+
+    allow_audit_rows_again(&app).await;
+    let page = app
+        .get(&format!("/patients/{patient}"), Some(&browser))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Zelda Unseen"));
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "patient.read")
+    );
+    let v = app.store.verify_audit(vec![]).await.expect("verify");
+    assert!(v.broken.is_none(), "{:?}", v.broken);
+}
