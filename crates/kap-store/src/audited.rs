@@ -13,6 +13,11 @@
 //!   [`Audited::commit`] has come back, so no patient data reaches a handler before its row is
 //!   on disk; a batch that fails fails every read in it and appends nothing.
 //!
+//! A write may also go through the group commit ([`Store::write_grouped`], used where
+//! concurrent writes are many and small: questionnaire submissions): the writer task runs it in
+//! its shared transaction, in a savepoint of its own, so one that fails is undone alone, and
+//! answers it only after the batch's commit.
+//!
 //! The chain stays one gap-free sequence because every append — a write's, or a batch's —
 //! happens under the chain lock: SQLite's single writer (the in-process queue, then
 //! `BEGIN IMMEDIATE`), or on PostgreSQL a transaction-scoped advisory lock, which holds across
@@ -95,6 +100,55 @@ impl Store {
             .await
     }
 
+    /// Runs `work` as a write in the group commit: inside the writer task's shared
+    /// transaction, in a savepoint of its own, answered only once the batch's commit is
+    /// durable. Several concurrent writes then share one commit (and one wait for the disk)
+    /// instead of queueing for the write lock one by one. `work` is given the audited
+    /// transaction and gives it back with its result; a failed `work` is undone alone, and a
+    /// `work` that recorded no audit row is refused ([`StoreError::Unaudited`]) and undone.
+    pub(crate) async fn write_grouped<T, F, Fut>(&self, actor: &Actor, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Audited) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = (Audited, Result<T>)> + Send + 'static,
+    {
+        let (done, wait) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |a| {
+            Box::pin(async move {
+                let (a, r) = work(a).await;
+                let r = match r {
+                    Ok(_) if a.recorded == 0 => Err(StoreError::Unaudited),
+                    r => r,
+                };
+                match r {
+                    Ok(value) => {
+                        let answer: Deliver = Box::new(move |outcome: Outcome| {
+                            let _ = done.send(
+                                outcome
+                                    .map(|()| value)
+                                    .map_err(StoreError::AuditWriter),
+                            );
+                        });
+                        (a, Some(answer))
+                    }
+                    Err(e) => {
+                        let _ = done.send(Err(e));
+                        (a, None)
+                    }
+                }
+            })
+        });
+        self.group_commit()
+            .queue
+            .send(Item::Write(actor.clone(), job))
+            .map_err(|_| StoreError::AuditWriter("the audit writer has stopped".into()))?;
+        wait.await.unwrap_or_else(|_| {
+            Err(StoreError::AuditWriter(
+                "the audit writer stopped before the write was committed".into(),
+            ))
+        })
+    }
+
     /// How many reads have handed rows to the group commit since this store was opened (for
     /// tests that must know a read is waiting for its batch).
     pub fn audit_batches_submitted(&self) -> u64 {
@@ -108,7 +162,7 @@ impl Store {
     }
 }
 
-fn in_clinic(actor: &Actor, clinic_id: uuid::Uuid) -> Actor {
+pub(crate) fn in_clinic(actor: &Actor, clinic_id: uuid::Uuid) -> Actor {
     Actor {
         clinic_id: Some(clinic_id),
         ..actor.clone()
@@ -161,7 +215,7 @@ const MAX_BATCH_ROWS: usize = 4096;
 /// documentation). Cheap to clone; the task ends when the last store holding it is dropped.
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    queue: mpsc::UnboundedSender<Waiting>,
+    queue: mpsc::UnboundedSender<Item>,
     submitted: Arc<AtomicU64>,
 }
 
@@ -183,6 +237,31 @@ struct Waiting {
     done: oneshot::Sender<Outcome>,
 }
 
+/// What the writer task is handed: a read's rows, or a write to run in the shared transaction.
+enum Item {
+    Read(Waiting),
+    Write(Actor, Job),
+}
+
+impl Item {
+    fn sort_into(self, reads: &mut Vec<Waiting>, writes: &mut Vec<(Actor, Job)>) {
+        match self {
+            Item::Read(w) => reads.push(w),
+            Item::Write(actor, job) => writes.push((actor, job)),
+        }
+    }
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// A write run by the writer task (see [`Store::write_grouped`]): given the audited
+/// transaction, it gives it back with either how to answer its caller once the commit's outcome
+/// is known, or `None` when it failed (its caller has had the error; its savepoint is undone).
+type Job = Box<dyn FnOnce(Audited) -> BoxFuture<(Audited, Option<Deliver>)> + Send>;
+
+/// Answers a grouped write's caller with its value, or with the error of the shared commit.
+type Deliver = Box<dyn FnOnce(Outcome) + Send>;
+
 impl GroupCommit {
     fn start(db: Db, key: Arc<AuditKey>) -> GroupCommit {
         let (queue, rx) = mpsc::unbounded_channel();
@@ -201,7 +280,7 @@ impl GroupCommit {
     async fn append(&self, rows: Vec<Row>) -> Result<()> {
         let (done, wait) = oneshot::channel();
         self.queue
-            .send(Waiting { rows, done })
+            .send(Item::Read(Waiting { rows, done }))
             .map_err(|_| StoreError::AuditWriter("the audit writer has stopped".into()))?;
         self.submitted.fetch_add(1, Ordering::SeqCst);
         match AUDIT_SCOPE.try_with(AuditScope::clone) {
@@ -265,34 +344,72 @@ impl AuditScope {
     }
 }
 
-/// The writer task: takes the first waiting read, takes the chain lock, then every read that
-/// queued meanwhile (up to [`MAX_BATCH_ROWS`]) joins the batch; appends all their rows in one
-/// transaction and wakes each with the outcome of its commit.
-async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiver<Waiting>) {
+/// The writer task: takes the first item, takes the chain lock, then every item that queued
+/// meanwhile (up to [`MAX_BATCH_ROWS`] rows and writes) joins the batch. Writes run first, in
+/// queue order, each in a savepoint of its own, so one that fails is undone alone; then the
+/// reads' rows are appended; one commit makes them all durable, and only then is anyone
+/// answered — with the commit's outcome, so a failed commit fails every request in the batch.
+async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiver<Item>) {
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
+        let mut reads = Vec::new();
+        let mut writes = Vec::new();
+        let mut answers: Vec<Deliver> = Vec::new();
+        first.sort_into(&mut reads, &mut writes);
         let outcome = async {
             let mut tx = db.begin().await?;
             chain_lock(&mut tx).await?;
-            let mut rows = batch[0].rows.len();
-            while rows < MAX_BATCH_ROWS
-                && let Ok(w) = rx.try_recv()
+            let mut size = 1;
+            while size < MAX_BATCH_ROWS
+                && let Ok(item) = rx.try_recv()
             {
-                rows += w.rows.len();
-                batch.push(w);
+                size += match &item {
+                    Item::Read(w) => w.rows.len(),
+                    Item::Write(..) => 1,
+                };
+                item.sort_into(&mut reads, &mut writes);
             }
-            let all: Vec<_> = batch
+            for (actor, job) in std::mem::take(&mut writes) {
+                exec!(tx(&mut tx), "SAVEPOINT grouped_write");
+                let a = Audited {
+                    tx,
+                    key: key.clone(),
+                    actor,
+                    recorded: 0,
+                    pending: None,
+                };
+                // Its own task, so that a write that panics fails this batch, not the writer.
+                let (a, answer) = tokio::spawn(job(a)).await.map_err(|e| {
+                    StoreError::AuditWriter(format!("a write in the batch failed: {e}"))
+                })?;
+                tx = a.tx;
+                match answer {
+                    Some(answer) => {
+                        exec!(tx(&mut tx), "RELEASE SAVEPOINT grouped_write");
+                        answers.push(answer);
+                    }
+                    None => {
+                        exec!(tx(&mut tx), "ROLLBACK TO SAVEPOINT grouped_write");
+                        exec!(tx(&mut tx), "RELEASE SAVEPOINT grouped_write");
+                    }
+                }
+            }
+            let all: Vec<_> = reads
                 .iter()
                 .flat_map(|w| &w.rows)
                 .map(|r| (&r.actor, r.action, r.subject.clone()))
                 .collect();
-            append(&mut tx, &key, &all).await?;
+            if !all.is_empty() {
+                append(&mut tx, &key, &all).await?;
+            }
             tx.commit().await
         }
         .await;
-        // Each failed read reports the error (the web layer logs it with the request).
+        // Each failed request reports the error (the web layer logs it with the request).
         let outcome = outcome.map_err(|e: StoreError| e.to_string());
-        for w in batch {
+        for answer in answers {
+            answer(outcome.clone());
+        }
+        for w in reads {
             // A reader that went away no longer listens; its row is written all the same.
             let _ = w.done.send(outcome.clone());
         }

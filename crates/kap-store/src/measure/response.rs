@@ -80,11 +80,33 @@ impl Store {
     pub async fn record_response(&self, actor: &Actor, r: NewResponse<'_>) -> Result<Recorded> {
         // The clinic's rules give each alert its severity.
         let settings = self.measurement_settings(r.clinic_id).await?;
-        let mut a = self.audited_in(actor, r.clinic_id).await?;
-        patient_in_clinic(a.tx(), r.clinic_id, r.patient_id).await?;
-        let recorded = insert_response(&mut a, &settings, r).await?;
-        a.commit().await?;
-        Ok(recorded)
+        // Concurrent submissions share one commit (the group commit); each is its own
+        // savepoint, answered only when the commit is durable.
+        let (answers, scored) = (r.answers.clone(), r.scored.clone());
+        let (clinic_id, patient_id) = (r.clinic_id, r.patient_id);
+        let (instrument, context, source, link, answered_at) =
+            (r.instrument, r.context, r.source, r.link, r.answered_at);
+        let actor = crate::audited::in_clinic(actor, clinic_id);
+        self.write_grouped(&actor, move |mut a| async move {
+            let r = NewResponse {
+                clinic_id,
+                patient_id,
+                instrument,
+                context,
+                source,
+                answers: &answers,
+                scored: &scored,
+                link,
+                answered_at,
+            };
+            let recorded = async {
+                patient_in_clinic(a.tx(), clinic_id, patient_id).await?;
+                insert_response(&mut a, &settings, r).await
+            }
+            .await;
+            (a, recorded)
+        })
+        .await
     }
 }
 

@@ -214,3 +214,82 @@ group_commit_test!(
         assert!(v.broken.is_none(), "{:?}", v.broken);
     }
 );
+
+group_commit_test!(
+    concurrent_submissions_share_commits_and_one_that_fails_undoes_only_itself,
+    |store: Store| async move {
+        use kap_domain::instruments::{self, Answers, ResponseContext, score};
+        use kap_domain::measure::ResponseSource;
+        use kap_store::measure::response::NewResponse;
+        let (clinic, actor) = clinic_with(&store, "gw", Role::Nurse).await;
+        let (other_clinic, _) = clinic_with(&store, "gx", Role::Nurse).await;
+        let mine = store
+            .create_patient(&actor, clinic, &super::patient::details("Ana Grouped"))
+            .await
+            .expect("patient");
+        let theirs = store
+            .create_patient(&Actor::system(), other_clinic, &super::patient::details("Not Mine"))
+            .await
+            .expect("patient");
+        let before = rows(&store.db).await;
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let (store, actor) = (store.clone(), actor.clone());
+            // Every tenth names a patient of another clinic (refused); every seventh answers
+            // item 9 (an urgent alert in the same savepoint as its response).
+            let patient = if i % 10 == 3 { theirs } else { mine };
+            let item9 = i32::from(i % 7 == 0);
+            tasks.push(tokio::spawn(async move {
+                let ins = instruments::by_code("phq9").expect("phq9");
+                let answers: Answers = (1..=9)
+                    .map(|k| (k.to_string(), if k == 9 { item9 } else { 1 }))
+                    .collect();
+                let scored = score(ins, &answers).expect("score");
+                store
+                    .record_response(
+                        &actor,
+                        NewResponse {
+                            clinic_id: clinic,
+                            patient_id: patient,
+                            instrument: ins,
+                            context: ResponseContext::Baseline,
+                            source: ResponseSource::Staff,
+                            answers: &answers,
+                            scored: &scored,
+                            link: None,
+                            answered_at: kap_store::now(),
+                        },
+                    )
+                    .await
+                    .map(|r| r.alerts.len())
+            }));
+        }
+        let (mut stored, mut refused, mut alerts) = (0, 0, 0);
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(n) => {
+                    stored += 1;
+                    alerts += n;
+                }
+                Err(StoreError::NotFound) => refused += 1,
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        assert_eq!((stored, refused), (180, 20));
+        let (responses, _) = store
+            .responses_of(&actor, clinic, mine)
+            .await
+            .expect("responses");
+        assert_eq!(responses.len(), 180, "every acknowledged submission is stored");
+        let open = store.open_alerts(&actor, clinic).await.expect("alerts");
+        assert_eq!(open.len(), alerts);
+        assert_eq!(rows_of(&store.db, AuditAction::ResponseRecorded).await, 180);
+        // 180 responses and their alerts' rows, the two reads above; nothing of the refused.
+        assert_eq!(
+            rows(&store.db).await - before,
+            180 + i64::try_from(alerts).expect("n") + 2
+        );
+        let v = store.verify_audit(vec![]).await.expect("verify");
+        assert!(v.broken.is_none(), "{:?}", v.broken);
+    }
+);
