@@ -123,11 +123,8 @@ impl Store {
                 match r {
                     Ok(value) => {
                         let answer: Deliver = Box::new(move |outcome: Outcome| {
-                            let _ = done.send(
-                                outcome
-                                    .map(|()| value)
-                                    .map_err(StoreError::AuditWriter),
-                            );
+                            let _ =
+                                done.send(outcome.map(|()| value).map_err(StoreError::AuditWriter));
                         });
                         (a, Some(answer))
                     }

@@ -168,11 +168,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 // Every page runs dozens of distinct statements; a cache that holds them all
                 // keeps SQLite from parsing and planning them again on every request.
-                .statement_cache_capacity(STATEMENT_CACHE)
-                // Reads through a memory map: after each commit (every batch of audit rows)
-                // SQLite drops other connections' page caches, and re-reading pages by
-                // system call showed in profiles of page views; mapped pages stay shared.
-                .pragma("mmap_size", "268435456");
+                .statement_cache_capacity(STATEMENT_CACHE);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let pool_options = || {
                 SqlitePoolOptions::new()

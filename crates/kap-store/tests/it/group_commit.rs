@@ -228,7 +228,11 @@ group_commit_test!(
             .await
             .expect("patient");
         let theirs = store
-            .create_patient(&Actor::system(), other_clinic, &super::patient::details("Not Mine"))
+            .create_patient(
+                &Actor::system(),
+                other_clinic,
+                &super::patient::details("Not Mine"),
+            )
             .await
             .expect("patient");
         let before = rows(&store.db).await;
@@ -280,7 +284,11 @@ group_commit_test!(
             .responses_of(&actor, clinic, mine)
             .await
             .expect("responses");
-        assert_eq!(responses.len(), 180, "every acknowledged submission is stored");
+        assert_eq!(
+            responses.len(),
+            180,
+            "every acknowledged submission is stored"
+        );
         let open = store.open_alerts(&actor, clinic).await.expect("alerts");
         assert_eq!(open.len(), alerts);
         assert_eq!(rows_of(&store.db, AuditAction::ResponseRecorded).await, 180);
