@@ -40,7 +40,13 @@ pub(crate) struct Audited {
     /// A read's rows, waiting for the group commit; `None` for a write, whose rows are
     /// appended as they are recorded.
     pending: Option<(GroupCommit, Vec<Row>)>,
+    /// The chain's head as this transaction left it, once it holds the chain lock: the next
+    /// row chains onto it without asking the database again.
+    head: Option<ChainHead>,
 }
+
+/// The last row of the chain: its number and hash.
+type ChainHead = (i64, String);
 
 /// One audit row before it has a place in the chain.
 struct Row {
@@ -58,6 +64,7 @@ impl Store {
             actor: actor.clone(),
             recorded: 0,
             pending: None,
+            head: None,
         })
     }
 
@@ -76,6 +83,7 @@ impl Store {
             actor: actor.clone(),
             recorded: 0,
             pending: Some((self.group_commit(), Vec::new())),
+            head: None,
         })
     }
 
@@ -179,7 +187,10 @@ impl Audited {
     /// the read's other rows when a read commits.
     pub(crate) async fn record(&mut self, action: AuditAction, subject: Subject) -> Result<()> {
         match &mut self.pending {
-            None => append(&mut self.tx, &self.key, &[(&self.actor, action, subject)]).await?,
+            None => {
+                let row = [(&self.actor, action, subject)];
+                append(&mut self.tx, &self.key, &mut self.head, &row).await?;
+            }
             Some((_, rows)) => rows.push(Row {
                 actor: self.actor.clone(),
                 action,
@@ -354,8 +365,10 @@ async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiv
         first.sort_into(&mut reads, &mut writes);
         let outcome = async {
             let mut tx = db.begin().await?;
-            chain_lock(&mut tx).await?;
-            let mut size = 1;
+            // Read under the chain lock, before the drain, so everything that queues while
+            // the lock is awaited joins this batch; each write and the reads chain on from it.
+            let mut head = Some(chain_head(&mut tx).await?);
+            let mut size = reads.iter().map(|w| w.rows.len()).sum::<usize>() + writes.len();
             while size < MAX_BATCH_ROWS
                 && let Ok(item) = rx.try_recv()
             {
@@ -367,12 +380,14 @@ async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiv
             }
             for (actor, job) in std::mem::take(&mut writes) {
                 exec!(tx(&mut tx), "SAVEPOINT grouped_write");
+                let before = head.clone();
                 let a = Audited {
                     tx,
                     key: key.clone(),
                     actor,
                     recorded: 0,
                     pending: None,
+                    head: head.take(),
                 };
                 // Its own task, so that a write that panics fails this batch, not the writer.
                 let (a, answer) = tokio::spawn(job(a)).await.map_err(|e| {
@@ -383,8 +398,11 @@ async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiv
                     Some(answer) => {
                         exec!(tx(&mut tx), "RELEASE SAVEPOINT grouped_write");
                         answers.push(answer);
+                        head = a.head;
                     }
                     None => {
+                        // Undone, with any rows it appended: the head is where it was.
+                        head = before;
                         exec!(tx(&mut tx), "ROLLBACK TO SAVEPOINT grouped_write");
                         exec!(tx(&mut tx), "RELEASE SAVEPOINT grouped_write");
                     }
@@ -396,7 +414,7 @@ async fn write_batches(db: Db, key: Arc<AuditKey>, mut rx: mpsc::UnboundedReceiv
                 .map(|r| (&r.actor, r.action, r.subject.clone()))
                 .collect();
             if !all.is_empty() {
-                append(&mut tx, &key, &all).await?;
+                append(&mut tx, &key, &mut head, &all).await?;
             }
             tx.commit().await
         }
@@ -434,20 +452,30 @@ pub(crate) async fn chain_lock(tx: &mut Tx) -> Result<()> {
 /// parameters.
 const ROWS_PER_INSERT: usize = 256;
 
-/// Appends `rows` to the chain inside `tx`, in order, after the head it finds under the chain
-/// lock, so two transactions never chain onto the same head.
-async fn append(
-    tx: &mut Tx,
-    key: &AuditKey,
-    rows: &[(&Actor, AuditAction, Subject)],
-) -> Result<()> {
+/// Takes the chain lock and reads the chain's head under it.
+async fn chain_head(tx: &mut Tx) -> Result<ChainHead> {
     chain_lock(tx).await?;
     let head = fetch_opt!(
         tx(tx),
         Head,
         "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
     );
-    let (mut seq, mut prev_hash) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash));
+    Ok(head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash)))
+}
+
+/// Appends `rows` to the chain inside `tx`, in order, after `head` — read under the chain lock
+/// when not yet known in this transaction — so two transactions never chain onto the same
+/// head; leaves `head` at the last row appended (unknown again if the append failed).
+async fn append(
+    tx: &mut Tx,
+    key: &AuditKey,
+    head: &mut Option<ChainHead>,
+    rows: &[(&Actor, AuditAction, Subject)],
+) -> Result<()> {
+    let (mut seq, mut prev_hash) = match head.take() {
+        Some(h) => h,
+        None => chain_head(tx).await?,
+    };
     let at = now();
     let mut chained = Vec::with_capacity(rows.len());
     for (actor, action, subject) in rows {
@@ -507,6 +535,7 @@ async fn append(
             q.execute(c).await?;
         });
     }
+    *head = Some((seq, prev_hash));
     Ok(())
 }
 
